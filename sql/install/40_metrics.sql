@@ -1,0 +1,117 @@
+/*
+ * Chat and case metrics (metrics.md): the timeline view, the result types and
+ * the two C aggregates over one chat's timeline.
+ *
+ *   SELECT chat_id, (csstats.chat_metrics(t, '2025-03-04 12:00+09')).*
+ *   FROM csstats.timeline t WHERE channel_id = 'ch1' GROUP BY chat_id;
+ *
+ *   SELECT c.*
+ *   FROM (SELECT csstats.case_metrics(t) AS cases
+ *         FROM csstats.timeline t WHERE channel_id = 'ch1' GROUP BY chat_id) s,
+ *        unnest(s.cases) c;
+ *
+ * The aggregates sort the rows of a chat themselves (at, then seq, then
+ * event_id / item_id), so ORDER BY inside the call is accepted but not needed.
+ */
+
+-------------------------------------------------------------------------------
+-- Result types.  Column names are the snake_case sheet names of the seeds, so
+-- the sheet functions select them as they are.  Durations are seconds
+-- (double precision); a metric that cannot be computed is NULL.
+-------------------------------------------------------------------------------
+
+CREATE TYPE csstats.chat_metrics_result AS (
+	first_asked_at timestamptz,
+	first_queued_at timestamptz,
+	first_opened_at timestamptz,
+	first_replied_at timestamptz,
+	opened_at timestamptz,
+	first_replied_at_after_open timestamptz,
+	created_at timestamptz,
+	waiting_time double precision,
+	avg_reply_time double precision,
+	total_reply_time double precision,
+	reply_count integer,
+	resolution_time double precision,
+	operation_waiting_time double precision,
+	operation_avg_reply_time double precision,
+	operation_total_reply_time double precision,
+	operation_reply_count integer,
+	operation_resolution_time double precision,
+	closed_at timestamptz
+);
+COMMENT ON TYPE csstats.chat_metrics_result IS
+	'chat-level metrics of metrics.md (the latest open period); result of csstats.chat_metrics';
+
+CREATE TYPE csstats.case_metrics_result AS (
+	user_chat_id text,
+	user_chat_case integer,
+	user_chat_case_id text,
+	user_chat_case_created_at timestamptz,
+	user_chat_case_updated_at timestamptz,
+	user_chat_case_state text,
+	user_chat_state text,
+	team_id text,
+	assignee_id text,
+	manager_ids text[],
+	tags text[],
+	priority text,
+	profile jsonb,
+	first_queued_at timestamptz,
+	first_opened_at timestamptz,
+	first_asked_at timestamptz,
+	first_replied_at timestamptz,
+	closed_at timestamptz,
+	waiting_time double precision,
+	total_reply_time double precision,
+	reply_count integer,
+	avg_reply_time double precision,
+	resolution_time double precision,
+	total_snoozed_time double precision,
+	lead_time double precision,
+	snoozed_count integer,
+	missed_count integer,
+	operation_waiting_time double precision,
+	operation_reply_count integer,
+	operation_total_reply_time double precision,
+	operation_avg_reply_time double precision,
+	operation_resolution_time double precision,
+	operation_lead_time double precision
+);
+COMMENT ON TYPE csstats.case_metrics_result IS
+	'case-level metrics of metrics.md, one per case; element type of csstats.case_metrics';
+
+-------------------------------------------------------------------------------
+-- The timeline: one chat's history as rows, in the order metrics.md defines.
+-- seq ranks items at the same instant: 0 the chat itself (its current row,
+-- at = created_at), 1 chat_events, 2 meets, 3 messages; within a rank,
+-- events go by event_id and meets and messages by item_id (C collation).
+-- The 'chat' row carries the current user_chats values the aggregates need
+-- (created_at, medium, and the fallback of every replayed attribute); the
+-- other rows leave those columns NULL.
+-------------------------------------------------------------------------------
+
+CREATE VIEW csstats.timeline AS
+	SELECT c.channel_id, c.id AS chat_id, c.created_at AS at, 0::smallint AS seq,
+		'chat'::text AS kind, NULL::bigint AS event_id, NULL::text COLLATE "C" AS item_id,
+		NULL::text AS value,
+		c.medium_name, c.direction, c.state, c.assignee_id, c.team_id, c.manager_ids,
+		c.tags, c.priority, c.profile
+	FROM csstats.user_chats c
+	UNION ALL
+	SELECT e.channel_id, e.chat_id, e.at, 1::smallint, e.kind, e.id, NULL, e.value,
+		NULL, NULL, NULL, NULL, NULL, NULL::text[], NULL::text[], NULL, NULL::jsonb
+	FROM csstats.chat_events e
+	UNION ALL
+	SELECT m.channel_id, m.user_chat_id, m.started_at, 2::smallint, 'meet', NULL,
+		m.id COLLATE "C", m.missed_reason,
+		NULL, NULL, NULL, NULL, NULL, NULL::text[], NULL::text[], NULL, NULL::jsonb
+	FROM csstats.meets m
+	WHERE m.started_at IS NOT NULL
+	UNION ALL
+	SELECT m.channel_id, m.chat_id, m.created_at, 3::smallint, m.person_type, NULL,
+		m.id COLLATE "C", NULL,
+		NULL, NULL, NULL, NULL, NULL, NULL::text[], NULL::text[], NULL, NULL::jsonb
+	FROM csstats.messages m;
+COMMENT ON VIEW csstats.timeline IS
+	'messages, chat_events, meets and the chat row merged; order by (at, seq, event_id, item_id)';
