@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The test command: on a fresh Debian 12 machine, as root, from a clean clone:
+#
+#     bash test/test.sh              # every suite
+#     bash test/test.sh regress unit # only the named suites
+#
+# Installs what is missing, builds with assertions, installs, starts a throwaway
+# PostgreSQL 15 cluster as the postgres OS user, runs the suites in
+# test/suites/NN_<name>.sh in order, then stops and removes the cluster (even on
+# failure).  Exits non-zero if any suite failed.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+csstats_deps
+CSSTATS_ASSERT=1 csstats_build
+trap cluster_stop EXIT
+cluster_start
+
+wanted=("$@")
+passed=0 failed=0 failed_names=()
+for suite in "$CSSTATS_SRC"/test/suites/[0-9]*.sh; do
+    name=$(basename "$suite" .sh); name=${name#*_}
+    if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " =~ " $name " ]]; then
+        continue
+    fi
+    log "suite: $name"
+    start=$(date +%s)
+    if (cd "$CSSTATS_SRC" && bash "$suite"); then
+        passed=$((passed + 1))
+        log "suite $name passed ($(( $(date +%s) - start )) s)"
+    else
+        failed=$((failed + 1)); failed_names+=("$name")
+        log "suite $name FAILED ($(( $(date +%s) - start )) s)"
+    fi
+done
+[ $failed -eq 0 ] || { log "failed suites: ${failed_names[*]}"; tail -n 30 "$CSSTATS_RUN/server.log" >&2 || true; }
+echo "suites: $passed passed, $failed failed"
+[ $((passed + failed)) -gt 0 ] || { echo "no suite matched: $*" >&2; exit 2; }
+[ $failed -eq 0 ]
