@@ -628,12 +628,12 @@ dds_deserialize(dds_sketch *s, const uint8_t *buf, size_t len,
 				const dds_allocator *a, const char **why)
 {
 	Reader		r;
-	double		alpha,
-				min,
-				max;
-	uint32_t	max_bins;
-	uint64_t	count,
-				zero;
+	double		alpha = 0.0,
+				min = 0.0,
+				max = 0.0;
+	uint32_t	max_bins = 0;
+	uint64_t	count = 0,
+				zero = 0;
 	int			rc;
 
 	r.p = buf;
