@@ -33,7 +33,11 @@ for suite in "$CSSTATS_SRC"/test/suites/[0-9]*.sh; do
         log "suite $name FAILED ($(( $(date +%s) - start )) s)"
     fi
 done
-[ $failed -eq 0 ] || { log "failed suites: ${failed_names[*]}"; tail -n 30 "$CSSTATS_RUN/server.log" >&2 || true; }
+if [ $failed -ne 0 ]; then
+    log "failed suites: ${failed_names[*]}"
+    # crashes and assertion failures, if any, from the server log
+    grep -E 'TRAP|PANIC|terminated by signal|FATAL' "$CSSTATS_RUN/server.log" | tail -n 20 >&2 || true
+fi
 echo "suites: $passed passed, $failed failed"
 [ $((passed + failed)) -gt 0 ] || { echo "no suite matched: $*" >&2; exit 2; }
 [ $failed -eq 0 ]

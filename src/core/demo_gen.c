@@ -511,7 +511,7 @@ build(const dg_config *cfg, int n, dg_chat *c)
 		t = opened;
 
 		/* the conversation */
-		rounds = 2 + randint(&r, 9);
+		rounds = 3 + randint(&r, 13);
 		for (i = 0; i < rounds; i++)
 		{
 			int			burst = 1 + (chance(&r, 0.35) ? 1 + randint(&r, 2) : 0);

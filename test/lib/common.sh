@@ -85,7 +85,6 @@ maintenance_work_mem = 256MB
 max_wal_size = 4GB
 timezone = 'UTC'
 log_min_messages = warning
-csstats.export_directory = '$CSSTATS_RUN/export'
 CONF
     as_pg "$PGBIN/pg_ctl" -D "$CSSTATS_RUN/data" -l "$CSSTATS_RUN/server.log" -w -s start
     export CSSTATS_RUN PGHOST="$CSSTATS_RUN" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
