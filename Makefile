@@ -9,7 +9,8 @@ OBJS = \
 	src/demo.o \
 	src/core/demo_gen.o \
 	src/sketch.o \
-	src/core/ddsketch.o
+	src/core/ddsketch.o \
+	src/select.o
 
 # The install script is assembled from one file per concern (sql/install/NN_*.sql),
 # in name order, like pgvector builds its script from sql/vector.sql.
@@ -17,7 +18,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 
 # pg_regress inputs sql/<name>.sql, outputs expected/<name>.out.
-REGRESS = setup schema generator dump_config sketch
+REGRESS = setup schema generator dump_config sketch filters
 REGRESS_OPTS = --dbname=csstats_regression
 NO_LOCALE = 1
 
