@@ -407,7 +407,7 @@ build(const dg_config *cfg, int n, dg_chat *c)
 		tod = 9 * HOUR + (int64_t) (unif(&r) * 9 * HOUR);
 	else
 		tod = (int64_t) (unif(&r) * DAY);
-	t = cfg->start_us + (int64_t) day * DAY + tod - (int64_t) cfg->utc_offset_s * USEC;
+	t = cfg->start_us + (int64_t) day * DAY + tod;	/* start is local midnight */
 	t -= t % 1000;				/* milliseconds */
 	c->created_at = t;
 
