@@ -10,7 +10,9 @@ OBJS = \
 	src/core/demo_gen.o \
 	src/sketch.o \
 	src/core/ddsketch.o \
-	src/select.o
+	src/select.o \
+	src/calendar.o \
+	src/core/calendar.o
 
 # The install script is assembled from one file per concern (sql/install/NN_*.sql),
 # in name order, like pgvector builds its script from sql/vector.sql.

@@ -16,6 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "calendar.h"
 #include "csstats.h"
 
 PG_MODULE_MAGIC;
@@ -23,6 +24,7 @@ PG_MODULE_MAGIC;
 void
 _PG_init(void)
 {
+	CalendarInit();
 	MarkGUCPrefixReserved("csstats");
 }
 

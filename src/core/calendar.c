@@ -131,6 +131,9 @@ floor_div(int64_t a, int64_t b)
 	return q;
 }
 
+static void set_err(cal_builder *b, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+
 static void
 set_err(cal_builder *b, const char *fmt,...)
 {

@@ -1,0 +1,567 @@
+/*-------------------------------------------------------------------------
+ *
+ * calendar.c
+ *	  PostgreSQL glue of the operating-hours calendar: the SQL functions
+ *	  csstats.business_seconds() and csstats.is_operating(), the loading of
+ *	  a channel's schedule, and its backend-local cache.
+ *
+ * Time zones come from PostgreSQL's own tz database: the core asks for the
+ * zone's UTC-offset boundaries through pg_next_dst_boundary(), the very
+ * function "timestamp AT TIME ZONE" relies on, so the calendar agrees with
+ * AT TIME ZONE, including its 400-year extrapolation of far dates.
+ *
+ * Cache invalidation.  Plain DML sends no relcache invalidation, so the
+ * install script puts a statement-level AFTER trigger on channels,
+ * operating_hours, holidays and special_hours that calls
+ * CacheInvalidateRelcache() on the modified table.  PostgreSQL then fans
+ * the message out: this backend processes it at the next command (so the
+ * next statement of the same transaction sees the change), other backends
+ * when the writer commits (processed at their next transaction start or
+ * lock acquisition), and a rollback processes it once more.  Our relcache
+ * callback only bumps a generation counter; an entry is valid while its
+ * generation is current.  Checking costs one integer compare per call,
+ * which matters because the metrics aggregates look the schedule up per
+ * chat.  Triggers were chosen over a version table polled once per
+ * statement because they need no query at all on the hot path.
+ *
+ * Which data a load sees.  A load first accepts pending invalidations and
+ * then reads with a fresh snapshot (GetLatestSnapshot), so everything whose
+ * invalidation was already processed is visible, and anything committed
+ * later invalidates the entry again: the cache can never keep a stale
+ * schedule.  In parallel mode, and at REPEATABLE READ or SERIALIZABLE, a
+ * fresh snapshot is not allowed or not wanted; there the statement's
+ * snapshot is used and the entry is dropped at the end of the transaction.
+ *
+ * Memory.  Compiled schedules are malloc'd by the core.  Replaced or
+ * evicted ones are kept on a retired list until the end of the transaction,
+ * so the pointers handed out stay valid that long.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "calendar.h"
+
+/* seconds from 1970-01-01 to 2000-01-01: pg_time_t vs. the core's epoch */
+#define UNIX_TO_2000_SECS ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+
+/* Cached schedules beyond this total size are evicted, least recently used first. */
+#define CACHE_BUDGET_BYTES ((size_t) 64 * 1024 * 1024)
+
+typedef struct CalEntry
+{
+	struct CalEntry *next;
+	char	   *channel_id;		/* in TopMemoryContext */
+	int			id_len;
+	cal_schedule *sched;
+	uint64		generation;		/* cal_generation when loaded */
+	bool		xact_only;		/* loaded with a statement snapshot */
+} CalEntry;
+
+typedef struct Retired
+{
+	struct Retired *next;
+	cal_schedule *sched;
+} Retired;
+
+/* entries in most-recently-used order */
+static CalEntry *cal_entries = NULL;
+static size_t cal_cached_bytes = 0;
+static Retired *cal_retired = NULL;
+static bool cal_have_xact_only = false;
+
+/* bumped by the relcache callback for our tables (or a full reset) */
+static uint64 cal_generation = 1;
+
+/* OIDs of the four tables, resolved at the first load */
+#define NWATCHED 4
+static Oid	cal_watched[NWATCHED];
+static bool cal_watched_valid = false;
+
+/* saved SPI plans */
+static SPIPlanPtr plan_channel = NULL;
+static SPIPlanPtr plan_hours = NULL;
+static SPIPlanPtr plan_holidays = NULL;
+static SPIPlanPtr plan_special = NULL;
+
+/*
+ * Relcache callback: any invalidation of a watched table (relid), or of
+ * everything (InvalidOid, e.g. after a sinval queue overflow), makes every
+ * cached schedule stale.  No catalog access or freeing here.
+ */
+static void
+CalendarRelcacheCallback(Datum arg, Oid relid)
+{
+	int			i;
+
+	if (!cal_watched_valid || relid == InvalidOid)
+	{
+		cal_generation++;
+		cal_watched_valid = false;
+		return;
+	}
+	for (i = 0; i < NWATCHED; i++)
+	{
+		if (cal_watched[i] == relid)
+		{
+			cal_generation++;
+			return;
+		}
+	}
+}
+
+static void
+Retire(cal_schedule *s)
+{
+	Retired    *r;
+
+	if (s == NULL)
+		return;
+	r = MemoryContextAlloc(TopMemoryContext, sizeof(Retired));
+	r->sched = s;
+	r->next = cal_retired;
+	cal_retired = r;
+}
+
+static void
+RemoveEntry(CalEntry *e, CalEntry *prev)
+{
+	if (prev)
+		prev->next = e->next;
+	else
+		cal_entries = e->next;
+	cal_cached_bytes -= cal_schedule_bytes(e->sched);
+	Retire(e->sched);
+	pfree(e->channel_id);
+	pfree(e);
+}
+
+/*
+ * End of transaction: free the retired schedules (no pointer handed out in
+ * this transaction may be used after it), and drop entries that were read
+ * with a transaction-bound snapshot.
+ */
+static void
+CalendarXactCallback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			break;
+		default:
+			return;
+	}
+	if (cal_have_xact_only)
+	{
+		CalEntry   *e = cal_entries;
+		CalEntry   *prev = NULL;
+
+		while (e)
+		{
+			CalEntry   *next = e->next;
+
+			if (e->xact_only)
+				RemoveEntry(e, prev);
+			else
+				prev = e;
+			e = next;
+		}
+		cal_have_xact_only = false;
+	}
+	while (cal_retired)
+	{
+		Retired    *r = cal_retired;
+
+		cal_retired = r->next;
+		cal_schedule_free(r->sched);
+		pfree(r);
+	}
+}
+
+void
+CalendarInit(void)
+{
+	CacheRegisterRelcacheCallback(CalendarRelcacheCallback, (Datum) 0);
+	RegisterXactCallback(CalendarXactCallback, NULL);
+}
+
+/* Resolve the OIDs of the watched tables (after a reset or at first use). */
+static void
+ResolveWatched(void)
+{
+	static const char *const names[NWATCHED] = {
+		"channels", "operating_hours", "holidays", "special_hours"
+	};
+	Oid			nsp = get_namespace_oid("csstats", false);
+	int			i;
+
+	for (i = 0; i < NWATCHED; i++)
+	{
+		cal_watched[i] = get_relname_relid(names[i], nsp);
+		if (!OidIsValid(cal_watched[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("table csstats.%s does not exist", names[i]),
+					 errhint("Reinstall the csstats extension.")));
+	}
+	cal_watched_valid = true;
+}
+
+static SPIPlanPtr
+Prepare(const char *sql)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	SPIPlanPtr	plan = SPI_prepare(sql, 1, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+static void
+PreparePlans(void)
+{
+	if (plan_channel != NULL)
+		return;
+	plan_channel = Prepare("SELECT timezone FROM csstats.channels "
+						   "WHERE id OPERATOR(pg_catalog.=) $1");
+	plan_hours = Prepare("SELECT valid_from, day_of_week, opens_at, closes_at "
+						 "FROM csstats.operating_hours "
+						 "WHERE channel_id OPERATOR(pg_catalog.=) $1");
+	plan_holidays = Prepare("SELECT day FROM csstats.holidays "
+							"WHERE channel_id OPERATOR(pg_catalog.=) $1");
+	plan_special = Prepare("SELECT day, opens_at, closes_at FROM csstats.special_hours "
+						   "WHERE channel_id OPERATOR(pg_catalog.=) $1");
+}
+
+static void
+RunPlan(SPIPlanPtr plan, Datum id, Snapshot snap)
+{
+	int			rc;
+
+	rc = SPI_execute_snapshot(plan, &id, NULL, snap, InvalidSnapshot,
+							  true, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
+}
+
+static Datum
+Col(int row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+/*
+ * Zone callback for the core: the next UTC-offset boundary of a PostgreSQL
+ * zone after 'after' (seconds since 2000-01-01 UTC).
+ */
+static int
+ZoneNextBoundary(void *arg, int64_t after, cal_zone_boundary *b, int32_t *current_off)
+{
+	const pg_tz *tz = (const pg_tz *) arg;
+	pg_time_t	t = (pg_time_t) after + UNIX_TO_2000_SECS;
+	long int	before_gmtoff = 0;
+	long int	after_gmtoff = 0;
+	int			before_isdst;
+	int			after_isdst;
+	pg_time_t	boundary = 0;
+	int			r;
+
+	r = pg_next_dst_boundary(&t, &before_gmtoff, &before_isdst, &boundary,
+							 &after_gmtoff, &after_isdst, tz);
+	if (r == 0)
+	{
+		/*
+		 * Exactly at the last entry of a zone's transition table PostgreSQL
+		 * answers "no more boundaries" although its 400-year extrapolation
+		 * continues one second later.  Ask again from there.
+		 */
+		pg_time_t	t2 = t + 1;
+		long int	bg2 = 0;
+
+		if (pg_next_dst_boundary(&t2, &bg2, &before_isdst, &boundary,
+								 &after_gmtoff, &after_isdst, tz) == 1)
+		{
+			before_gmtoff = bg2;
+			r = 1;
+		}
+	}
+	if (r < 0)
+		return -1;
+	if (r == 0)
+	{
+		*current_off = (int32_t) before_gmtoff;
+		return 0;
+	}
+	b->at = (int64_t) boundary - UNIX_TO_2000_SECS;
+	b->before_off = (int32_t) before_gmtoff;
+	b->after_off = (int32_t) after_gmtoff;
+	return 1;
+}
+
+static void
+BuilderFailed(cal_builder *b, const char *channel_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid operating hours of channel \"%s\"", channel_id),
+			 errdetail("%s.", cal_builder_error(b))));
+}
+
+/*
+ * Read a channel's rows with snapshot snap and compile its schedule.
+ * Errors (unknown channel, bad rows) are raised with ereport.
+ */
+static cal_schedule *
+LoadSchedule(const char *channel_id, Snapshot snap)
+{
+	cal_builder *volatile b = cal_builder_new();
+	cal_schedule *volatile s = NULL;
+
+	if (b == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	PG_TRY();
+	{
+		Datum		id = CStringGetTextDatum(channel_id);
+		char	   *tzname;
+		pg_tz	   *tz;
+		uint64		i;
+		bool		isnull;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		PreparePlans();
+
+		RunPlan(plan_channel, id, snap);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("channel \"%s\" does not exist", channel_id),
+					 errhint("Channels are rows of csstats.channels.")));
+		tzname = TextDatumGetCString(Col(0, 1, &isnull));
+		tz = pg_tzset(tzname);
+		if (tz == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("time zone \"%s\" of channel \"%s\" is not recognized",
+							tzname, channel_id)));
+
+		RunPlan(plan_hours, id, snap);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			DateADT		from = DatumGetDateADT(Col(i, 1, &isnull));
+			int			dow = DatumGetInt16(Col(i, 2, &isnull));
+			TimeADT		o = DatumGetTimeADT(Col(i, 3, &isnull));
+			TimeADT		c = DatumGetTimeADT(Col(i, 4, &isnull));
+
+			if (cal_builder_add_hours(b, from, dow, o, c) < 0)
+				BuilderFailed(b, channel_id);
+		}
+		RunPlan(plan_holidays, id, snap);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			if (cal_builder_add_holiday(b, DatumGetDateADT(Col(i, 1, &isnull))) < 0)
+				BuilderFailed(b, channel_id);
+		}
+		RunPlan(plan_special, id, snap);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			DateADT		day = DatumGetDateADT(Col(i, 1, &isnull));
+			TimeADT		o = DatumGetTimeADT(Col(i, 2, &isnull));
+			TimeADT		c = DatumGetTimeADT(Col(i, 3, &isnull));
+
+			if (cal_builder_add_special(b, day, o, c) < 0)
+				BuilderFailed(b, channel_id);
+		}
+		SPI_finish();
+
+		cal_builder_set_zone(b, ZoneNextBoundary, tz);
+		s = cal_build(b);
+		if (s == NULL)
+			BuilderFailed(b, channel_id);
+	}
+	PG_FINALLY();
+	{
+		cal_builder_free(b);
+	}
+	PG_END_TRY();
+	return s;
+}
+
+/* Evict least recently used entries (never the first) beyond the budget. */
+static void
+EnforceBudget(void)
+{
+	while (cal_cached_bytes > CACHE_BUDGET_BYTES && cal_entries && cal_entries->next)
+	{
+		CalEntry   *prev = cal_entries;
+		CalEntry   *e = cal_entries->next;
+
+		while (e->next)
+		{
+			prev = e;
+			e = e->next;
+		}
+		RemoveEntry(e, prev);
+	}
+}
+
+static const cal_schedule *
+GetSchedule(const char *id, int len)
+{
+	CalEntry   *e;
+	CalEntry   *prev = NULL;
+	char	   *cid;
+	uint64		gen;
+	bool		xact_only;
+	Snapshot	snap;
+	cal_schedule *s;
+
+	/* hot path: most recently used entry, still current */
+	e = cal_entries;
+	if (e && e->id_len == len && e->generation == cal_generation &&
+		memcmp(e->channel_id, id, len) == 0)
+		return e->sched;
+
+	for (e = cal_entries; e; prev = e, e = e->next)
+	{
+		if (e->id_len == len && memcmp(e->channel_id, id, len) == 0)
+			break;
+	}
+	if (e && e->generation == cal_generation)
+	{
+		/* move to front */
+		if (prev)
+		{
+			prev->next = e->next;
+			e->next = cal_entries;
+			cal_entries = e;
+		}
+		return e->sched;
+	}
+	if (e)
+		RemoveEntry(e, prev);
+
+	/* load: see the file header for the choice of snapshot */
+	cid = MemoryContextAlloc(TopMemoryContext, len + 1);
+	memcpy(cid, id, len);
+	cid[len] = '\0';
+	PG_TRY();
+	{
+		AcceptInvalidationMessages();
+		if (!cal_watched_valid)
+			ResolveWatched();
+		gen = cal_generation;
+		xact_only = IsInParallelMode() || IsolationUsesXactSnapshot();
+		if (!xact_only)
+			snap = GetLatestSnapshot();
+		else if (ActiveSnapshotSet())
+			snap = GetActiveSnapshot();
+		else
+			snap = GetTransactionSnapshot();
+		s = LoadSchedule(cid, snap);
+	}
+	PG_CATCH();
+	{
+		pfree(cid);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	e = MemoryContextAlloc(TopMemoryContext, sizeof(CalEntry));
+	e->channel_id = cid;
+	e->id_len = len;
+	e->sched = s;
+	e->generation = gen;
+	e->xact_only = xact_only;
+	e->next = cal_entries;
+	cal_entries = e;
+	cal_cached_bytes += cal_schedule_bytes(s);
+	if (xact_only)
+		cal_have_xact_only = true;
+	EnforceBudget();
+	return s;
+}
+
+const cal_schedule *
+csstats_get_schedule(const char *channel_id)
+{
+	return GetSchedule(channel_id, (int) strlen(channel_id));
+}
+
+static const cal_schedule *
+GetScheduleText(text *channel_id)
+{
+	return GetSchedule(VARDATA_ANY(channel_id), VARSIZE_ANY_EXHDR(channel_id));
+}
+
+/*
+ * csstats.business_seconds(since, until, channel_id): real seconds of
+ * [since, until) inside the channel's operating hours.  Reversed or empty
+ * spans give 0 (after checking that the channel exists).
+ */
+PG_FUNCTION_INFO_V1(csstats_business_seconds);
+Datum
+csstats_business_seconds(PG_FUNCTION_ARGS)
+{
+	TimestampTz since = PG_GETARG_TIMESTAMPTZ(0);
+	TimestampTz until = PG_GETARG_TIMESTAMPTZ(1);
+	const cal_schedule *s = GetScheduleText(PG_GETARG_TEXT_PP(2));
+
+	PG_RETURN_FLOAT8(cal_business_seconds(s, since, until));
+}
+
+/* csstats.is_operating(at, channel_id) */
+PG_FUNCTION_INFO_V1(csstats_is_operating);
+Datum
+csstats_is_operating(PG_FUNCTION_ARGS)
+{
+	TimestampTz at = PG_GETARG_TIMESTAMPTZ(0);
+	const cal_schedule *s = GetScheduleText(PG_GETARG_TEXT_PP(1));
+
+	PG_RETURN_BOOL(cal_is_operating(s, at));
+}
+
+/*
+ * Statement-level AFTER trigger on the calendar tables: fan out a relcache
+ * invalidation so every backend drops its cached schedules (see header).
+ */
+PG_FUNCTION_INFO_V1(csstats_calendar_changed);
+Datum
+csstats_calendar_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("csstats._calendar_changed() must be called as a trigger")));
+	td = (TriggerData *) fcinfo->context;
+	CacheInvalidateRelcache(td->tg_relation);
+	return PointerGetDatum(NULL);
+}
