@@ -12,7 +12,9 @@ OBJS = \
 	src/core/ddsketch.o \
 	src/select.o \
 	src/calendar.o \
-	src/core/calendar.o
+	src/core/calendar.o \
+	src/metrics.o \
+	src/core/timeline.o
 
 # The install script is assembled from one file per concern (sql/install/NN_*.sql),
 # in name order, like pgvector builds its script from sql/vector.sql.
@@ -20,7 +22,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 
 # pg_regress inputs sql/<name>.sql, outputs expected/<name>.out.
-REGRESS = setup schema generator dump_config sketch filters
+REGRESS = setup schema generator dump_config sketch filters metrics_examples metrics_messy
 REGRESS_OPTS = --dbname=csstats_regression
 NO_LOCALE = 1
 

@@ -115,3 +115,96 @@ CREATE VIEW csstats.timeline AS
 	FROM csstats.messages m;
 COMMENT ON VIEW csstats.timeline IS
 	'messages, chat_events, meets and the chat row merged; order by (at, seq, event_id, item_id)';
+
+-------------------------------------------------------------------------------
+-- The aggregates.  One group = one chat (GROUP BY chat_id); rows of another
+-- chat in the same group are an error.  as_of (default now()) cuts the
+-- timeline: rows after it are ignored.  The state is internal and the rows
+-- are per chat, so these are not parallel aggregates.
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION csstats._chat_metrics_trans(internal, csstats.timeline, timestamptz)
+	RETURNS internal
+	AS 'MODULE_PATHNAME', 'csstats_chat_metrics_trans'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION csstats._chat_metrics_trans(internal, csstats.timeline, timestamptz) IS
+	'transition function of csstats.chat_metrics(timeline, as_of)';
+
+CREATE FUNCTION csstats._chat_metrics_trans(internal, csstats.timeline)
+	RETURNS internal
+	AS 'MODULE_PATHNAME', 'csstats_chat_metrics_trans'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION csstats._chat_metrics_trans(internal, csstats.timeline) IS
+	'transition function of csstats.chat_metrics(timeline): as_of = now()';
+
+CREATE FUNCTION csstats._chat_metrics_final(internal)
+	RETURNS csstats.chat_metrics_result
+	AS 'MODULE_PATHNAME', 'csstats_chat_metrics_final'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION csstats._chat_metrics_final(internal) IS
+	'final function of csstats.chat_metrics: runs the timeline state machine';
+
+CREATE FUNCTION csstats._case_metrics_trans(internal, csstats.timeline, timestamptz)
+	RETURNS internal
+	AS 'MODULE_PATHNAME', 'csstats_case_metrics_trans'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION csstats._case_metrics_trans(internal, csstats.timeline, timestamptz) IS
+	'transition function of csstats.case_metrics(timeline, as_of)';
+
+CREATE FUNCTION csstats._case_metrics_trans(internal, csstats.timeline)
+	RETURNS internal
+	AS 'MODULE_PATHNAME', 'csstats_case_metrics_trans'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION csstats._case_metrics_trans(internal, csstats.timeline) IS
+	'transition function of csstats.case_metrics(timeline): as_of = now()';
+
+CREATE FUNCTION csstats._case_metrics_final(internal)
+	RETURNS csstats.case_metrics_result[]
+	AS 'MODULE_PATHNAME', 'csstats_case_metrics_final'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION csstats._case_metrics_final(internal) IS
+	'final function of csstats.case_metrics: splits the timeline into cases';
+
+CREATE AGGREGATE csstats.chat_metrics(csstats.timeline, timestamptz) (
+	SFUNC = csstats._chat_metrics_trans,
+	STYPE = internal,
+	SSPACE = 2048,
+	FINALFUNC = csstats._chat_metrics_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE csstats.chat_metrics(csstats.timeline, timestamptz) IS
+	'chat-level metrics (metrics.md) of one chat''s timeline rows as of a time';
+
+CREATE AGGREGATE csstats.chat_metrics(csstats.timeline) (
+	SFUNC = csstats._chat_metrics_trans,
+	STYPE = internal,
+	SSPACE = 2048,
+	FINALFUNC = csstats._chat_metrics_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE csstats.chat_metrics(csstats.timeline) IS
+	'chat-level metrics (metrics.md) of one chat''s timeline rows as of now()';
+
+CREATE AGGREGATE csstats.case_metrics(csstats.timeline, timestamptz) (
+	SFUNC = csstats._case_metrics_trans,
+	STYPE = internal,
+	SSPACE = 4096,
+	FINALFUNC = csstats._case_metrics_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE csstats.case_metrics(csstats.timeline, timestamptz) IS
+	'case-level metrics (metrics.md) of one chat''s timeline rows as of a time: one element per case';
+
+CREATE AGGREGATE csstats.case_metrics(csstats.timeline) (
+	SFUNC = csstats._case_metrics_trans,
+	STYPE = internal,
+	SSPACE = 4096,
+	FINALFUNC = csstats._case_metrics_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE csstats.case_metrics(csstats.timeline) IS
+	'case-level metrics (metrics.md) of one chat''s timeline rows as of now(): one element per case';
