@@ -322,6 +322,27 @@ ZoneNextBoundary(void *arg, int64_t after, cal_zone_boundary *b, int32_t *curren
 	return 1;
 }
 
+/*
+ * Dates of holidays, special days and versions must lie in years 1..9999
+ * (the core compiles the calendar explicitly up to the last of them); say
+ * which row is wrong rather than let the core report a day number.
+ */
+static void
+CheckDate(DateADT day, const char *what, const char *channel_id)
+{
+	static const DateADT lo = -730119;	/* 0001-01-01 */
+	static const DateADT hi = 2921939;	/* 9999-12-31 */
+
+	if (DATE_NOT_FINITE(day) || (day >= lo && day <= hi))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("%s %s of channel \"%s\" is out of range for operating hours",
+					what, DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(day))),
+					channel_id),
+			 errdetail("Holidays, special days and schedule versions must fall in the years 1 to 9999.")));
+}
+
 static void
 BuilderFailed(cal_builder *b, const char *channel_id)
 {
@@ -379,13 +400,17 @@ LoadSchedule(const char *channel_id, Snapshot snap)
 			TimeADT		o = DatumGetTimeADT(Col(i, 3, &isnull));
 			TimeADT		c = DatumGetTimeADT(Col(i, 4, &isnull));
 
+			CheckDate(from, "valid_from", channel_id);
 			if (cal_builder_add_hours(b, from, dow, o, c) < 0)
 				BuilderFailed(b, channel_id);
 		}
 		RunPlan(plan_holidays, id, snap);
 		for (i = 0; i < SPI_processed; i++)
 		{
-			if (cal_builder_add_holiday(b, DatumGetDateADT(Col(i, 1, &isnull))) < 0)
+			DateADT		day = DatumGetDateADT(Col(i, 1, &isnull));
+
+			CheckDate(day, "holiday", channel_id);
+			if (cal_builder_add_holiday(b, day) < 0)
 				BuilderFailed(b, channel_id);
 		}
 		RunPlan(plan_special, id, snap);
@@ -395,6 +420,7 @@ LoadSchedule(const char *channel_id, Snapshot snap)
 			TimeADT		o = DatumGetTimeADT(Col(i, 2, &isnull));
 			TimeADT		c = DatumGetTimeADT(Col(i, 3, &isnull));
 
+			CheckDate(day, "special day", channel_id);
 			if (cal_builder_add_special(b, day, o, c) < 0)
 				BuilderFailed(b, channel_id);
 		}
