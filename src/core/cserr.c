@@ -1,0 +1,127 @@
+/*
+ * cserr.c - error codes and messages shared by the pure C core.
+ */
+/* GNU strerror_r; PostgreSQL builds define _GNU_SOURCE too */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include "cserr.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+void
+cs_err_clear(cs_err *err)
+{
+	if (err == NULL)
+		return;
+	err->code = CS_OK;
+	err->sys_errno = 0;
+	err->msg[0] = '\0';
+}
+
+static void
+set_va(cs_err *err, cs_status code, const char *fmt, va_list ap)
+{
+	err->code = code;
+	err->sys_errno = 0;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+}
+
+cs_status
+cs_err_set(cs_err *err, cs_status code, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err == NULL)
+		return code;
+	va_start(ap, fmt);
+	set_va(err, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static void
+append(cs_err *err, const char *sep, const char *detail)
+{
+	size_t		len = strlen(err->msg);
+
+	if (len < sizeof(err->msg) - 1)
+		snprintf(err->msg + len, sizeof(err->msg) - len, "%s%s", sep, detail);
+}
+
+cs_status
+cs_err_set_errno(cs_err *err, int errnum, const char *fmt,...)
+{
+	va_list		ap;
+	char		buf[256];
+	const char *text;
+
+	if (err == NULL)
+		return CS_ERR_IO;
+	va_start(ap, fmt);
+	set_va(err, CS_ERR_IO, fmt, ap);
+	va_end(ap);
+	err->sys_errno = errnum;
+	/* GNU strerror_r returns the text, possibly not in buf */
+	text = strerror_r(errnum, buf, sizeof(buf));
+	append(err, ": ", text);
+	return CS_ERR_IO;
+}
+
+cs_status
+cs_err_set_openssl(cs_err *err, const char *fmt,...)
+{
+	va_list		ap;
+	unsigned long e = ERR_get_error();
+	char		buf[256];
+
+	if (err != NULL)
+	{
+		va_start(ap, fmt);
+		set_va(err, CS_ERR_OPENSSL, fmt, ap);
+		va_end(ap);
+		if (e != 0)
+		{
+			ERR_error_string_n(e, buf, sizeof(buf));
+			append(err, ": ", buf);
+		}
+		else
+			append(err, ": ", "no OpenSSL error queued");
+	}
+	ERR_clear_error();
+	return CS_ERR_OPENSSL;
+}
+
+const char *
+cs_status_name(cs_status code)
+{
+	switch (code)
+	{
+		case CS_OK:
+			return "ok";
+		case CS_ERR_BADARG:
+			return "bad argument";
+		case CS_ERR_NOMEM:
+			return "out of memory";
+		case CS_ERR_IO:
+			return "i/o";
+		case CS_ERR_OPENSSL:
+			return "openssl";
+		case CS_ERR_XLSX:
+			return "xlsx";
+		case CS_ERR_ZIP:
+			return "zip";
+		case CS_ERR_CANCELED:
+			return "canceled";
+		case CS_ERR_LIMIT:
+			return "limit";
+		case CS_ERR_INTERNAL:
+			return "internal";
+	}
+	return "unknown";
+}
