@@ -197,3 +197,39 @@ ORDER BY 1;
 -- deleting the channel cascades to every row of it
 DELETE FROM csstats.channels WHERE id = 'sht';
 SELECT count(*) AS left_over FROM csstats.user_chats WHERE channel_id = 'sht';
+
+-- A small selection (under a quarter of the channel) reads only its chats
+-- through the indexes; a large one makes one pass over the channel.  Both
+-- give the same rows: add 20 chats created earlier, then compare.
+INSERT INTO csstats.channels (id, name, timezone) VALUES ('sht2', 'Paths', 'Asia/Seoul');
+INSERT INTO csstats.user_chats (channel_id, id, user_id, state, medium_name, assignee_id, tags, created_at)
+SELECT 'sht2', 'z' || g, 'u9', 'open', 'inAppChat', 'm1', '{}', '2025-02-01 09:00+09'::timestamptz + g * interval '1 hour'
+FROM generate_series(1, 20) g;
+INSERT INTO csstats.chat_events (channel_id, chat_id, at, kind)
+SELECT 'sht2', 'z' || g, '2025-02-01 09:00+09'::timestamptz + g * interval '1 hour', 'opened'
+FROM generate_series(1, 20) g;
+INSERT INTO csstats.messages (channel_id, id, chat_id, person_type, created_at)
+SELECT 'sht2', 'zm' || g || '-' || k, 'z' || g, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'manager' END,
+	'2025-02-01 09:00+09'::timestamptz + g * interval '1 hour' + k * interval '70 seconds'
+FROM generate_series(1, 20) g, generate_series(1, 4) k;
+SELECT csstats.sheet_chat_condition('sht2', '{z1,z2}') AS small_selection,
+       csstats.sheet_chat_condition('sht2', (SELECT array_agg('z' || g) FROM generate_series(1, 5) g)) AS large_selection;
+SELECT count(*) AS rows_differing
+FROM ((SELECT * FROM csstats.user_chat_sheet('sht2', filters => '{"chat_ids": ["z3", "z7"]}', as_of => '2025-03-10')
+       EXCEPT
+       SELECT * FROM csstats.user_chat_sheet('sht2', as_of => '2025-03-10') WHERE id IN ('z3', 'z7'))
+      UNION ALL
+      (SELECT * FROM csstats.user_chat_sheet('sht2', as_of => '2025-03-10') WHERE id IN ('z3', 'z7')
+       EXCEPT
+       SELECT * FROM csstats.user_chat_sheet('sht2', filters => '{"chat_ids": ["z3", "z7"]}', as_of => '2025-03-10'))) d;
+SELECT count(*) AS rows_differing
+FROM ((SELECT * FROM csstats.user_chat_case_sheet('sht2', filters => '{"chat_ids": ["z3", "z7"]}', as_of => '2025-03-10')
+       EXCEPT
+       SELECT * FROM csstats.user_chat_case_sheet('sht2', as_of => '2025-03-10') WHERE user_chat_id IN ('z3', 'z7'))
+      UNION ALL
+      (SELECT * FROM csstats.user_chat_case_sheet('sht2', as_of => '2025-03-10') WHERE user_chat_id IN ('z3', 'z7')
+       EXCEPT
+       SELECT * FROM csstats.user_chat_case_sheet('sht2', filters => '{"chat_ids": ["z3", "z7"]}', as_of => '2025-03-10'))) d;
+SELECT id, reply_count, total_reply_time, waiting_time
+FROM csstats.user_chat_sheet('sht2', filters => '{"chat_ids": ["z3", "z7"]}', as_of => '2025-03-10');
+DELETE FROM csstats.channels WHERE id = 'sht2';

@@ -49,6 +49,34 @@ CREATE FUNCTION csstats.chat_url(template text, channel_id text, chat_id text)
 COMMENT ON FUNCTION csstats.chat_url(text, text, text) IS
 	'the staff URL of a chat: the template with {channel_id} and {chat_id} substituted';
 
+-- The timeline condition of a sheet's metrics query.  A selection of a
+-- quarter of the channel or more is computed in one pass over the channel's
+-- timeline (sequential scans, grouped by chat) and joined to the selection;
+-- a smaller one reads only its chats through the (channel_id, chat_id)
+-- indexes.  The sheets run the query with EXECUTE so that the planner sees
+-- the constant and the array, and with enable_hashagg off: grouping by chat
+-- then streams the timeline in (channel_id, chat_id) index order, one chat
+-- in memory at a time, where a hash aggregate would hold every chat's
+-- timeline at once (backend memory must stay flat on large channels).
+CREATE FUNCTION csstats.sheet_chat_condition(channel_id text, ids text[])
+	RETURNS text
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	total bigint;
+BEGIN
+	SELECT count(*) INTO total FROM csstats.user_chats c
+	WHERE c.channel_id = sheet_chat_condition.channel_id;
+	IF cardinality(ids) * 4 >= total THEN
+		RETURN 'true';
+	END IF;
+	RETURN 't.chat_id = ANY ($3)';
+END
+$$;
+COMMENT ON FUNCTION csstats.sheet_chat_condition(text, text[]) IS
+	'internal: whether a sheet reads the whole channel''s timeline or only the selected chats';
+
 -------------------------------------------------------------------------------
 -- UserChat data (seed 001, full list and order): the chat's current row, the
 -- metrics of its latest open period, the chat URL and the chat profile.
@@ -99,12 +127,25 @@ CREATE FUNCTION csstats.user_chat_sheet(channel_id text, since timestamptz DEFAU
 		profile jsonb)
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
+	SET enable_hashagg = off
 AS $$
 DECLARE
 	tmpl text := csstats.channel_chat_url_template(user_chat_sheet.channel_id);
 	asof timestamptz := coalesce(user_chat_sheet.as_of, now());
+	ids text[];
 BEGIN
-	RETURN QUERY
+	-- the selection, oldest first (validates the filters and the range)
+	SELECT coalesce(array_agg(c.id ORDER BY c.created_at, c.id), '{}') INTO ids
+	FROM csstats.select_chats(user_chat_sheet.channel_id, user_chat_sheet.since,
+		user_chat_sheet.until, user_chat_sheet.filters) c
+	WHERE c.created_at <= asof;
+
+	RETURN QUERY EXECUTE format($q$
+	WITH m AS (
+		SELECT t.chat_id, csstats.chat_metrics(t, $2) AS r
+		FROM csstats.timeline t
+		WHERE t.channel_id = $1 AND %s
+		GROUP BY t.chat_id)
 	SELECT c.id, c.user_id, c.name, c.description, c.summarized_message, c.state,
 		c.medium_name, c.marketing_type, c.marketing_id, c.workflow_id, c.manager_ids,
 		c.assignee_id, c.team_id, c.tags, c.priority, c.page,
@@ -117,15 +158,13 @@ BEGIN
 		(m.r).operation_total_reply_time, (m.r).operation_reply_count,
 		(m.r).operation_resolution_time, (m.r).closed_at,
 		c.goal_state, c.goal_event_name, c.goal_checked_at, c.support_bot_id,
-		csstats.chat_url(tmpl, c.channel_id, c.id), c.profile
-	FROM csstats.select_chats(user_chat_sheet.channel_id, user_chat_sheet.since,
-			user_chat_sheet.until, user_chat_sheet.filters) c
-		CROSS JOIN LATERAL (
-			SELECT csstats.chat_metrics(t, asof) AS r
-			FROM csstats.timeline t
-			WHERE t.channel_id = c.channel_id AND t.chat_id = c.id) m
-	WHERE c.created_at <= asof
-	ORDER BY c.created_at, c.id;
+		csstats.chat_url($4, c.channel_id, c.id), c.profile
+	FROM unnest($3) WITH ORDINALITY AS s(id, ord)
+		JOIN csstats.user_chats c ON c.channel_id = $1 AND c.id = s.id
+		JOIN m ON m.chat_id = s.id
+	ORDER BY s.ord
+	$q$, csstats.sheet_chat_condition(user_chat_sheet.channel_id, ids))
+	USING user_chat_sheet.channel_id, asof, ids, tmpl;
 END
 $$;
 COMMENT ON FUNCTION csstats.user_chat_sheet(text, timestamptz, timestamptz, jsonb, timestamptz) IS
@@ -192,6 +231,7 @@ CREATE FUNCTION csstats.user_chat_case_sheet(channel_id text, since timestamptz 
 		profile jsonb)
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
+	SET enable_hashagg = off
 AS $$
 DECLARE
 	tmpl text := csstats.channel_chat_url_template(user_chat_case_sheet.channel_id);
@@ -200,18 +240,41 @@ DECLARE
 	asof timestamptz := coalesce(user_chat_case_sheet.as_of, now());
 	lo timestamptz := user_chat_case_sheet.since;
 	hi timestamptz := user_chat_case_sheet.until;
+	ids text[];
+	names jsonb;
 BEGIN
-	RETURN QUERY
+	-- Candidate chats: the chat-level filters (medium, chat_ids), and for a
+	-- range, a queued/opened event in it (a case created in the range starts
+	-- with one).  The case-level filters apply to the computed cases.
+	SELECT coalesce(array_agg(c.id), '{}') INTO ids
+	FROM csstats.user_chats c
+	WHERE c.channel_id = user_chat_case_sheet.channel_id
+		AND c.created_at <= asof
+		AND (f.chat_ids IS NULL OR c.id = ANY (f.chat_ids))
+		AND (f.mediums IS NULL OR c.medium_name = ANY (f.mediums))
+		AND ((lo IS NULL AND hi IS NULL) OR EXISTS (
+			SELECT FROM csstats.chat_events e
+			WHERE e.channel_id = c.channel_id AND e.chat_id = c.id
+				AND e.kind IN ('queued', 'opened')
+				AND (lo IS NULL OR e.at >= lo) AND (hi IS NULL OR e.at < hi)));
+
+	-- manager names by id, for the assignee and the followers
+	SELECT coalesce(jsonb_object_agg(mg.id, mg.name), '{}') INTO names
+	FROM csstats.managers mg WHERE mg.channel_id = user_chat_case_sheet.channel_id;
+
+	RETURN QUERY EXECUTE format($q$
+	WITH m AS (
+		SELECT t.chat_id, csstats.case_metrics(t, $2) AS cases
+		FROM csstats.timeline t
+		WHERE t.channel_id = $1 AND %s
+		GROUP BY t.chat_id)
 	SELECT k.user_chat_case_created_at, k.user_chat_case, k.user_chat_case_id,
 		k.user_chat_case_state, k.user_chat_case_updated_at, c.id, c.direction,
-		k.user_chat_state, csstats.chat_url(tmpl, c.channel_id, c.id),
-		k.team_id, tm.name, k.assignee_id, am.name, k.manager_ids,
+		k.user_chat_state, csstats.chat_url($4, c.channel_id, c.id),
+		k.team_id, tm.name, k.assignee_id, $6 ->> k.assignee_id, k.manager_ids,
 		-- follower names aligned with their ids (NULL for an unknown manager)
 		CASE WHEN k.manager_ids IS NOT NULL THEN ARRAY(
-			SELECT fm.name
-			FROM unnest(k.manager_ids) WITH ORDINALITY AS x(mid, n)
-				LEFT JOIN csstats.managers fm
-					ON fm.channel_id = c.channel_id AND fm.id = x.mid
+			SELECT $6 ->> x.mid FROM unnest(k.manager_ids) WITH ORDINALITY AS x(mid, n)
 			ORDER BY x.n) END,
 		c.user_id, coalesce(u.name, c.name), c.created_at,
 		k.first_queued_at, k.first_opened_at, k.first_asked_at, k.first_replied_at,
@@ -224,31 +287,19 @@ BEGIN
 		c.description, c.summarized_message, k.tags, c.medium_name,
 		c.medium_sender_name, c.marketing_type, c.marketing_id, c.workflow_id,
 		c.page, k.priority, k.profile
-	FROM csstats.user_chats c
-		CROSS JOIN LATERAL (
-			SELECT csstats.case_metrics(t, asof) AS cases
-			FROM csstats.timeline t
-			WHERE t.channel_id = c.channel_id AND t.chat_id = c.id) m
+	FROM unnest($3) AS s(id)
+		JOIN csstats.user_chats c ON c.channel_id = $1 AND c.id = s.id
+		JOIN m ON m.chat_id = s.id
 		CROSS JOIN LATERAL unnest(m.cases) k
 		LEFT JOIN csstats.teams tm ON tm.channel_id = c.channel_id AND tm.id = k.team_id
-		LEFT JOIN csstats.managers am ON am.channel_id = c.channel_id AND am.id = k.assignee_id
 		LEFT JOIN csstats.users u ON u.channel_id = c.channel_id AND u.id = c.user_id
-	WHERE c.channel_id = user_chat_case_sheet.channel_id
-		AND c.created_at <= asof
-		AND (f.chat_ids IS NULL OR c.id = ANY (f.chat_ids))
-		AND (f.mediums IS NULL OR c.medium_name = ANY (f.mediums))
-		-- a case created in the range starts with a queued/opened event in it:
-		-- only those chats are worth computing
-		AND ((lo IS NULL AND hi IS NULL) OR EXISTS (
-			SELECT FROM csstats.chat_events e
-			WHERE e.channel_id = c.channel_id AND e.chat_id = c.id
-				AND e.kind IN ('queued', 'opened')
-				AND (lo IS NULL OR e.at >= lo) AND (hi IS NULL OR e.at < hi)))
-		AND (lo IS NULL OR k.user_chat_case_created_at >= lo)
-		AND (hi IS NULL OR k.user_chat_case_created_at < hi)
-		AND csstats.chat_filter_matches(f, c.id, k.assignee_id, k.team_id,
+	WHERE ($7::timestamptz IS NULL OR k.user_chat_case_created_at >= $7)
+		AND ($8::timestamptz IS NULL OR k.user_chat_case_created_at < $8)
+		AND csstats.chat_filter_matches($5, c.id, k.assignee_id, k.team_id,
 			k.user_chat_state, c.medium_name, k.tags)
-	ORDER BY k.user_chat_case_created_at, c.id, k.user_chat_case;
+	ORDER BY k.user_chat_case_created_at, c.id, k.user_chat_case
+	$q$, csstats.sheet_chat_condition(user_chat_case_sheet.channel_id, ids))
+	USING user_chat_case_sheet.channel_id, asof, ids, tmpl, f, names, lo, hi;
 END
 $$;
 COMMENT ON FUNCTION csstats.user_chat_case_sheet(text, timestamptz, timestamptz, jsonb, timestamptz) IS
