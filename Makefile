@@ -14,7 +14,19 @@ OBJS = \
 	src/calendar.o \
 	src/core/calendar.o \
 	src/metrics.o \
-	src/core/timeline.o
+	src/core/timeline.o \
+	src/export.o \
+	src/export_sheets.o \
+	src/export_file.o \
+	src/audit.o \
+	src/core/xlsxout.o \
+	src/core/agile.o \
+	src/core/cfb.o \
+	src/core/zipenc.o \
+	src/core/cserr.o
+
+# cserr.c's vsnprintf wrapper trips PostgreSQL's -Wmissing-format-attribute
+src/core/cserr.o: override CFLAGS += -Wno-missing-format-attribute
 
 # The install script is assembled from one file per concern (sql/install/NN_*.sql),
 # in name order, like pgvector builds its script from sql/vector.sql.

@@ -18,6 +18,7 @@
 
 #include "calendar.h"
 #include "csstats.h"
+#include "export.h"
 
 PG_MODULE_MAGIC;
 
@@ -25,6 +26,7 @@ void
 _PG_init(void)
 {
 	CalendarInit();
+	ExportInit();
 	MarkGUCPrefixReserved("csstats");
 }
 

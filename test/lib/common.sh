@@ -74,6 +74,7 @@ unix_socket_directories = '$CSSTATS_RUN'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
 cron.use_background_workers = on
+csstats.export_directory = '$CSSTATS_RUN/export'
 max_worker_processes = 16
 max_parallel_workers = 8
 fsync = off

@@ -1,0 +1,675 @@
+/*-------------------------------------------------------------------------
+ *
+ * export.c
+ *	  The export entry points (sql/install/80_export.sql):
+ *
+ *	  csstats.export_chats(...)          -> bytea (the encrypted file)
+ *	  csstats.export_cases(...)          -> bytea
+ *	  csstats.export_chats_to_file(...)  -> bigint (audit id)
+ *	  csstats.export_cases_to_file(...)  -> bigint
+ *
+ *	  and their settings.  One export is: validate every argument (nothing
+ *	  is read before the request is known to be acceptable), check the
+ *	  manager's permission and the limits, write the plaintext document into
+ *	  a private temporary directory while reading each sheet once, encrypt
+ *	  it, hash it, append the audit row (the only privileged step, audit.c)
+ *	  and hand out the result.  Any error leaves no file and no audit row:
+ *	  the temporary directory dies with the export's memory context, a
+ *	  server file only gets its final name at commit (export_file.c), and
+ *	  the audit row belongs to the same transaction.
+ *
+ *	  The password is checked but never echoed: no message of this file
+ *	  contains it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/ps_status.h"
+#include "utils/timestamp.h"
+#include "access/xact.h"
+
+#include "csstats.h"
+#include "export.h"
+
+#define PASSWORD_MAX	255
+#define REASON_MAX		1000
+
+char	   *csstats_export_directory = NULL;
+int			csstats_max_chats_per_export = 10000;
+static int	csstats_max_selected_chats = 200;
+int			csstats_max_cases_per_export = 1000000;
+int			csstats_min_password_length = 8;
+int			csstats_progress_rows = 0;
+
+/*
+ * ExportInit
+ *		The export settings.  Paths and limits are superuser-only: a role
+ *		that may export must not be able to lift its own limits or choose
+ *		where the server writes.
+ */
+void
+ExportInit(void)
+{
+	DefineCustomStringVariable("csstats.export_directory",
+							   "Directory where export_chats_to_file and export_cases_to_file write.",
+							   "An absolute path the server can write; empty disables server-file exports.",
+							   &csstats_export_directory,
+							   "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("csstats.max_chats_per_export",
+							"Most chats one chats export may contain.",
+							NULL,
+							&csstats_max_chats_per_export,
+							10000, 1, INT_MAX,
+							PGC_SUSET, GUC_SUPERUSER_ONLY,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("csstats.max_selected_chats",
+							"Most chats an explicit chat_ids selection may name.",
+							NULL,
+							&csstats_max_selected_chats,
+							200, 1, INT_MAX,
+							PGC_SUSET, GUC_SUPERUSER_ONLY,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("csstats.max_cases_per_export",
+							"Most cases one cases export may contain.",
+							NULL,
+							&csstats_max_cases_per_export,
+							1000000, 1, INT_MAX,
+							PGC_SUSET, GUC_SUPERUSER_ONLY,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("csstats.min_password_length",
+							"Shortest export password accepted.",
+							NULL,
+							&csstats_min_password_length,
+							8, 1, PASSWORD_MAX,
+							PGC_SUSET, GUC_SUPERUSER_ONLY,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("csstats.progress_rows",
+							"Report export progress with a NOTICE every this many rows of a sheet (0: off).",
+							NULL,
+							&csstats_progress_rows,
+							0, 0, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * Validation
+ * ---------------------------------------------------------------------
+ */
+static char *
+TextArg(FunctionCallInfo fcinfo, int i)
+{
+	if (PG_ARGISNULL(i))
+		return NULL;
+	return text_to_cstring(PG_GETARG_TEXT_PP(i));
+}
+
+/* Wipe the password copy when the export's memory goes away. */
+static void
+WipePassword(void *arg)
+{
+	ExportRequest *req = (ExportRequest *) arg;
+
+	if (req->password != NULL)
+		explicit_bzero(req->password, strlen(req->password));
+}
+
+/* The password rules of export.md; the message names the rule, never the password. */
+static void
+CheckPassword(const char *pw)
+{
+	size_t		len = strlen(pw);
+	const char *p;
+
+	for (p = pw; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("password may contain only letters and digits"),
+					 errdetail("Allowed characters are A-Z, a-z and 0-9.")));
+	if (len < (size_t) csstats_min_password_length)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("password is too short"),
+				 errdetail("It has %zu characters; at least %d are required (csstats.min_password_length).",
+						   len, csstats_min_password_length)));
+	if (len > PASSWORD_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("password is too long"),
+				 errdetail("It has %zu characters; at most %d are allowed.", len, PASSWORD_MAX)));
+}
+
+static void
+CheckReason(const char *reason)
+{
+	const char *p;
+	int			len;
+
+	if (reason == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("reason is required"),
+				 errhint("State why the data is downloaded; it is kept in csstats.export_audit.")));
+	for (p = reason; *p; p++)
+		if (!(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v'))
+			break;
+	if (*p == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("reason must not be blank"),
+				 errhint("State why the data is downloaded; it is kept in csstats.export_audit.")));
+	len = pg_mbstrlen(reason);
+	if (len > REASON_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("reason is too long"),
+				 errdetail("It has %d characters; at most %d are allowed.", len, REASON_MAX)));
+}
+
+/*
+ * Argument layout of the four functions (to_file ones have filename
+ * first):
+ *	 chats: password, reason, since, until, format, include_messages,
+ *			channel_id, manager_id, filters, as_of, password_name
+ *	 cases: password, reason, since, until, format, channel_id, manager_id,
+ *			filters, as_of, password_name
+ */
+static void
+ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, ExportRequest *req)
+{
+	int			a = to_file ? 1 : 0;
+	char	   *format;
+	char	   *password;
+
+	memset(req, 0, sizeof(*req));
+	req->kind = kind;
+	req->to_file = to_file;
+	if (to_file)
+		req->filename = TextArg(fcinfo, 0);
+	password = TextArg(fcinfo, a + 0);
+	req->reason = TextArg(fcinfo, a + 1);
+	req->has_since = !PG_ARGISNULL(a + 2);
+	if (req->has_since)
+		req->since = PG_GETARG_TIMESTAMPTZ(a + 2);
+	req->has_until = !PG_ARGISNULL(a + 3);
+	if (req->has_until)
+		req->until = PG_GETARG_TIMESTAMPTZ(a + 3);
+	format = TextArg(fcinfo, a + 4);
+	a += 5;
+	if (kind == EXPORT_CHATS)
+	{
+		req->include_messages = PG_ARGISNULL(a) ? false : PG_GETARG_BOOL(a);
+		a++;
+	}
+	req->channel_id = TextArg(fcinfo, a);
+	req->manager_id = TextArg(fcinfo, a + 1);
+	req->filters = PG_ARGISNULL(a + 2) ? NULL : PG_GETARG_JSONB_P(a + 2);
+	req->as_of = PG_ARGISNULL(a + 3) ? GetCurrentTransactionStartTimestamp()
+		: PG_GETARG_TIMESTAMPTZ(a + 3);
+	req->password_name = TextArg(fcinfo, a + 4);
+
+	/* who may write server files: the COPY ... TO 'file' rule */
+	if (to_file)
+	{
+		const char *why;
+
+		if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to write an export file on the server"),
+					 errdetail("Only roles with privileges of the \"pg_write_server_files\" role may write server files."),
+					 errhint("Use csstats.export_chats or csstats.export_cases to receive the file as bytea.")));
+		if (csstats_export_directory == NULL || csstats_export_directory[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("csstats.export_directory is not set"),
+					 errhint("A superuser sets csstats.export_directory to the directory for export files.")));
+		if (csstats_export_directory[0] != '/')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("csstats.export_directory must be an absolute path")));
+		if (req->filename != NULL)
+		{
+			if (!ExportFileNameValid(req->filename, &why))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid export file name \"%s\"", req->filename),
+						 errdetail("%s", why),
+						 errhint("Give a plain file name, without directories; it is created in csstats.export_directory.")));
+			ExportOutputCheckFree(req->filename);
+		}
+	}
+
+	/* password or a stored password's name, not both */
+	if (password != NULL && req->password_name != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("give either password or password_name, not both")));
+	if (password == NULL && req->password_name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("password is required"),
+				 errhint("Pass the password as a bind parameter, or name a stored password with password_name.")));
+	if (password != NULL && password[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("password must not be empty")));
+	req->password = password;	/* stored password: resolved later */
+	if (password != NULL)
+		CheckPassword(password);
+
+	CheckReason(req->reason);
+
+	if (format == NULL || pg_strcasecmp(format, "xlsx") == 0)
+		req->format = EXPORT_XLSX;
+	else if (pg_strcasecmp(format, "json") == 0)
+		req->format = EXPORT_JSON;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown export format \"%s\"", format),
+				 errhint("Valid formats are \"xlsx\" and \"json\".")));
+
+	if (req->channel_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("channel_id must not be null")));
+	if (req->has_since && req->has_until && req->since > req->until)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("since must not be later than until"),
+				 errdetail("The range [%s, %s) is reversed.",
+						   timestamptz_to_str(req->since), timestamptz_to_str(req->until))));
+	if (kind == EXPORT_CASES && (!req->has_since || !req->has_until))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a cases export needs both since and until"),
+				 errdetail("The range of a cases export is at most 6 months.")));
+	if ((req->has_since && TIMESTAMP_NOT_FINITE(req->since)) ||
+		(req->has_until && TIMESTAMP_NOT_FINITE(req->until)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("since and until must be finite"),
+				 errhint("Use NULL for an unbounded end of a chats export.")));
+	if (req->filters == NULL)
+		req->filters = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+}
+
+/* One-row, one-column SPI query result as text (NULL when no row). */
+static char *
+QueryText(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, true, 2);
+	char	   *result = NULL;
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "query failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+		result = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
+	return result;
+}
+
+/*
+ * CheckChannelAndManager
+ *		The channel exists (for the caller), the manager may download, the
+ *		range and the size are within the limits.  All with the caller's
+ *		rights.
+ */
+static void
+CheckChannelAndLimits(ExportRequest *req)
+{
+	Oid			types[5] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, TIMESTAMPTZOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	char	   *s;
+
+	values[0] = CStringGetTextDatum(req->channel_id);
+	req->timezone = QueryText("SELECT ch.timezone FROM csstats.channels ch "
+							  "WHERE ch.id OPERATOR(pg_catalog.=) $1",
+							  1, types, values, nulls);
+	if (req->timezone == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("channel \"%s\" does not exist", req->channel_id),
+				 errhint("Channels are rows of csstats.channels.")));
+	req->tz = pg_tzset(req->timezone);
+	if (req->tz == NULL)
+		elog(ERROR, "time zone \"%s\" of channel \"%s\" is not loadable",
+			 req->timezone, req->channel_id);
+
+	if (req->manager_id != NULL)
+	{
+		Oid			mtypes[2] = {TEXTOID, TEXTOID};
+		Datum		mvalues[2];
+		int			rc;
+		bool		removed,
+					can_download,
+					isnull;
+
+		mvalues[0] = CStringGetTextDatum(req->channel_id);
+		mvalues[1] = CStringGetTextDatum(req->manager_id);
+		rc = SPI_execute_with_args("SELECT m.removed, m.can_download FROM csstats.managers m "
+								   "WHERE m.channel_id OPERATOR(pg_catalog.=) $1 "
+								   "AND m.id OPERATOR(pg_catalog.=) $2",
+								   2, mtypes, mvalues, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "could not read csstats.managers: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied: manager \"%s\" does not exist in channel \"%s\"",
+							req->manager_id, req->channel_id)));
+		removed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		can_download = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		SPI_freetuptable(SPI_tuptable);
+		if (removed)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied: manager \"%s\" has been removed from channel \"%s\"",
+							req->manager_id, req->channel_id)));
+		if (!can_download)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied: manager \"%s\" may not download data", req->manager_id),
+					 errdetail("The manager does not have the \"download data\" permission (csstats.managers.can_download).")));
+	}
+
+	values[1] = TimestampTzGetDatum(req->since);
+	values[2] = TimestampTzGetDatum(req->until);
+	values[3] = JsonbPGetDatum(req->filters);
+	values[4] = TimestampTzGetDatum(req->as_of);
+	if (!req->has_since)
+		nulls[1] = 'n';
+	if (!req->has_until)
+		nulls[2] = 'n';
+
+	if (req->kind == EXPORT_CASES)
+	{
+		/*
+		 * At most 6 months: the last local day of [since, until) is at most
+		 * since's local date + 6 months, which PostgreSQL clamps to the end
+		 * of that month (Aug 31 + 6 months = Feb 28).
+		 */
+		Oid			rtypes[2] = {TIMESTAMPTZOID, TEXTOID};
+		Datum		rvalues[2];
+		TimestampTz max_until;
+
+		rvalues[0] = TimestampTzGetDatum(req->since);
+		rvalues[1] = CStringGetTextDatum(req->timezone);
+		s = QueryText("SELECT ((($1 AT TIME ZONE $2)::pg_catalog.date "
+					  "OPERATOR(pg_catalog.+) '6 months'::pg_catalog.interval)::pg_catalog.date "
+					  "OPERATOR(pg_catalog.+) 1) AT TIME ZONE $2",
+					  2, rtypes, rvalues, NULL);
+		max_until = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(s),
+															ObjectIdGetDatum(InvalidOid),
+															Int32GetDatum(-1)));
+		if (req->until > max_until)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the range of a cases export is longer than 6 months"),
+					 errdetail("until is %s; for since %s it may be at most %s (6 months, not past the end of that month, in the channel's time zone %s).",
+							   timestamptz_to_str(req->until), timestamptz_to_str(req->since),
+							   timestamptz_to_str(max_until), req->timezone)));
+		/* the parse also validates the filters before any sheet is read */
+		(void) QueryText("SELECT 1 FROM csstats.parse_chat_filters($4, $2, $3) f "
+						 "WHERE $1 IS NOT NULL AND $5 IS NOT NULL",
+						 5, types, values, nulls);
+		req->limit = csstats_max_cases_per_export;
+	}
+	else
+	{
+		int64		n;
+
+		s = QueryText("SELECT pg_catalog.count(*) FROM csstats.select_chats($1, $2, $3, $4) c "
+					  "WHERE c.created_at OPERATOR(pg_catalog.<=) $5",
+					  5, types, values, nulls);
+		n = pg_strtoint64(s);
+		if (n > csstats_max_chats_per_export)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many chats to export: " INT64_FORMAT " chats, the limit is %d",
+							n, csstats_max_chats_per_export),
+					 errhint("Narrow the range or the filters, or ask a superuser to raise csstats.max_chats_per_export.")));
+	}
+}
+
+/* Keep [A-Za-z0-9_-] of s, the rest becomes '_' (generated file names). */
+static void
+AppendSafe(StringInfo b, const char *s)
+{
+	for (; *s; s++)
+		appendStringInfoChar(b, ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+								 (*s >= '0' && *s <= '9') || *s == '-' || *s == '_') ? *s : '_');
+}
+
+static void
+AppendLocalStamp(StringInfo b, ExportRequest *req, bool has, TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tzoff;
+
+	if (!has || timestamp2tm(t, &tzoff, &tm, &fsec, NULL, req->tz) != 0)
+		appendStringInfoString(b, "open");
+	else if (tm.tm_hour == 0 && tm.tm_min == 0 && tm.tm_sec == 0)
+		appendStringInfo(b, "%04d%02d%02d", tm.tm_year, tm.tm_mon, tm.tm_mday);
+	else
+		appendStringInfo(b, "%04d%02d%02dT%02d%02d%02d", tm.tm_year, tm.tm_mon, tm.tm_mday,
+						 tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* csstats-<kind>-<channel>-<since>-<until>-{id}.<xlsx|zip> */
+static char *
+GeneratedFileName(ExportRequest *req)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "csstats-%s-", req->kind == EXPORT_CHATS ? "chats" : "cases");
+	AppendSafe(&b, req->channel_id);
+	if (b.len > 100)
+		b.len = 100, b.data[100] = '\0';
+	appendStringInfoChar(&b, '-');
+	AppendLocalStamp(&b, req, req->has_since, req->since);
+	appendStringInfoChar(&b, '-');
+	AppendLocalStamp(&b, req, req->has_until, req->until);
+	appendStringInfo(&b, "-{id}.%s", req->format == EXPORT_XLSX ? "xlsx" : "json.zip");
+	return b.data;
+}
+
+static char *
+ReplaceId(const char *name, int64 id)
+{
+	const char *p = strstr(name, "{id}");
+	StringInfoData b;
+
+	if (p == NULL)
+		return pstrdup(name);
+	initStringInfo(&b);
+	appendBinaryStringInfo(&b, name, p - name);
+	appendStringInfo(&b, INT64_FORMAT, id);
+	appendStringInfoString(&b, p + 4);
+	return b.data;
+}
+
+/*
+ * ExportMain
+ *		The whole export; returns the bytea or the audit id.
+ */
+static Datum
+ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	MemoryContext cxt;
+	ExportRequest *req;
+	MemoryContextCallback *wipe;
+	ExportTempDir *tmp;
+	ExportCounts counts;
+	char	   *plain_path;
+	char	   *enc_path = NULL;
+	char	   *final_name = NULL;
+	char	   *tmp_name = NULL;
+	char	   *destination;
+	char		sha[65];
+	int			out_fd;
+	int64		bytes;
+	int64		id;
+	bytea	   *data = NULL;
+	Datum		result;
+	char	   *saved_ps;
+	int			saved_ps_len;
+
+	cxt = AllocSetContextCreate(callercxt, "csstats export", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(cxt);
+	req = palloc0(sizeof(ExportRequest));
+	ParseRequest(fcinfo, kind, to_file, req);
+	wipe = palloc0(sizeof(MemoryContextCallback));
+	wipe->func = WipePassword;
+	wipe->arg = req;
+	MemoryContextRegisterResetCallback(cxt, wipe);
+
+	saved_ps = pstrdup(get_ps_display(&saved_ps_len));
+	saved_ps[saved_ps_len] = '\0';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(cxt);
+
+	if (req->password_name != NULL)
+	{
+		req->password = ExportLookupPassword(req->password_name);
+		CheckPassword(req->password);
+	}
+	CheckChannelAndLimits(req);
+
+	/* the plaintext document, in the private directory */
+	tmp = ExportTempDirCreate();
+	plain_path = psprintf("%s/%s", ExportTempDirPath(tmp),
+						  req->format == EXPORT_XLSX ? "export.xlsx" : "export.json");
+	ExportWriteDocument(req, plain_path, ExportTempDirPath(tmp), &counts);
+
+	/* encrypt into the output: a server temp file or a private file */
+	set_ps_display("csstats export: encrypting");
+	if (to_file)
+	{
+		final_name = req->filename ? req->filename : GeneratedFileName(req);
+		out_fd = ExportOutputOpen(final_name, &tmp_name);
+	}
+	else
+	{
+		enc_path = psprintf("%s/encrypted", ExportTempDirPath(tmp));
+		out_fd = OpenTransientFilePerm(enc_path, O_RDWR | O_CREAT | O_EXCL | PG_BINARY,
+									   S_IRUSR | S_IWUSR);
+		if (out_fd < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not create file \"%s\": %m", enc_path)));
+	}
+	ExportEncrypt(req, plain_path, ExportTempDirPath(tmp), out_fd);
+	(void) unlink(plain_path);
+
+	/* size and SHA-256 of exactly the bytes handed out */
+	if (to_file)
+	{
+		char	   *tmp_path = psprintf("%s/%s", csstats_export_directory, tmp_name);
+		int			rfd = OpenTransientFile(tmp_path, O_RDONLY | PG_BINARY);
+
+		if (rfd < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not open file \"%s\": %m", tmp_path)));
+		(void) ExportReadFile(rfd, false, &bytes, sha);
+		CloseTransientFile(rfd);
+		destination = final_name;
+	}
+	else
+	{
+		MemoryContext old = MemoryContextSwitchTo(callercxt);
+
+		data = ExportReadFile(out_fd, true, &bytes, sha);
+		MemoryContextSwitchTo(old);
+		CloseTransientFile(out_fd);
+		destination = "bytea";
+	}
+
+	set_ps_display("csstats export: audit");
+	id = ExportAuditAppend(req, &counts, bytes, sha, destination);
+	if (to_file)
+		ExportOutputFinish(out_fd, ReplaceId(final_name, id));
+
+	SPI_finish();
+	set_ps_display(saved_ps);
+	MemoryContextSwitchTo(callercxt);
+	/* removes the private directory and wipes the password copy */
+	MemoryContextDelete(cxt);
+
+	if (to_file)
+		result = Int64GetDatum(id);
+	else
+		result = PointerGetDatum(data);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(csstats_export_chats);
+Datum
+csstats_export_chats(PG_FUNCTION_ARGS)
+{
+	return ExportMain(fcinfo, EXPORT_CHATS, false);
+}
+
+PG_FUNCTION_INFO_V1(csstats_export_cases);
+Datum
+csstats_export_cases(PG_FUNCTION_ARGS)
+{
+	return ExportMain(fcinfo, EXPORT_CASES, false);
+}
+
+PG_FUNCTION_INFO_V1(csstats_export_chats_to_file);
+Datum
+csstats_export_chats_to_file(PG_FUNCTION_ARGS)
+{
+	return ExportMain(fcinfo, EXPORT_CHATS, true);
+}
+
+PG_FUNCTION_INFO_V1(csstats_export_cases_to_file);
+Datum
+csstats_export_cases_to_file(PG_FUNCTION_ARGS)
+{
+	return ExportMain(fcinfo, EXPORT_CASES, true);
+}
+
+/*
+ * csstats_export_header
+ *		export_header(sheet, column): the header a sheet column gets in the
+ *		files (the single snake_case -> seed mapping, for documentation and
+ *		for readers of the files).
+ */
+PG_FUNCTION_INFO_V1(csstats_export_header);
+Datum
+csstats_export_header(PG_FUNCTION_ARGS)
+{
+	char	   *sheet = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *column = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	PG_RETURN_TEXT_P(cstring_to_text(ExportHeaderName(sheet, column)));
+}

@@ -1,0 +1,104 @@
+/*-------------------------------------------------------------------------
+ *
+ * export.h
+ *	  Declarations shared by the export files:
+ *
+ *	  export.c          SQL entry points, settings, argument validation
+ *	  export_sheets.c   the sheet catalog and the cursor -> XLSX/JSON loop
+ *	  export_file.c     private temp directory, server-file output, bytea
+ *	  audit.c           the privileged audit append and stored passwords
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CSSTATS_EXPORT_H
+#define CSSTATS_EXPORT_H
+
+#include "datatype/timestamp.h"
+#include "pgtime.h"
+#include "utils/jsonb.h"
+
+#include "cserr.h"
+
+typedef enum ExportKind
+{
+	EXPORT_CHATS,
+	EXPORT_CASES
+} ExportKind;
+
+typedef enum ExportFormat
+{
+	EXPORT_XLSX,
+	EXPORT_JSON
+} ExportFormat;
+
+/* One export request, validated by export.c before anything is read. */
+typedef struct ExportRequest
+{
+	ExportKind	kind;
+	ExportFormat format;
+	char	   *password;		/* resolved password; wiped at the end */
+	char	   *password_name;	/* stored password used, or NULL */
+	char	   *reason;
+	bool		has_since;
+	bool		has_until;
+	TimestampTz since;
+	TimestampTz until;
+	bool		include_messages;
+	char	   *channel_id;
+	char	   *manager_id;		/* or NULL */
+	Jsonb	   *filters;
+	TimestampTz as_of;
+	bool		to_file;
+	char	   *filename;		/* to_file: given name or NULL (generated) */
+
+	/* filled in while running */
+	char	   *timezone;		/* the channel's IANA zone */
+	pg_tz	   *tz;
+	int64		limit;			/* cases export: the case limit */
+} ExportRequest;
+
+/* Rows written per sheet, in sheet order. */
+#define EXPORT_MAX_SHEETS 12
+typedef struct ExportCounts
+{
+	int			nsheets;
+	const char *names[EXPORT_MAX_SHEETS];
+	int64		rows[EXPORT_MAX_SHEETS];
+} ExportCounts;
+
+/* settings (export.c) */
+extern char *csstats_export_directory;
+extern int	csstats_max_chats_per_export;
+extern int	csstats_max_cases_per_export;
+extern int	csstats_min_password_length;
+extern int	csstats_progress_rows;
+
+extern void ExportInit(void);
+
+/* export_sheets.c */
+extern void ExportWriteDocument(ExportRequest *req, const char *path,
+								const char *tmpdir, ExportCounts *counts);
+extern char *ExportHeaderName(const char *sheet, const char *column);
+extern int	ExportCheckInterrupts(void *arg);
+extern void ExportCoreError(const char *what, const cs_err *err);
+
+/* export_file.c */
+typedef struct ExportTempDir ExportTempDir;
+extern ExportTempDir *ExportTempDirCreate(void);
+extern const char *ExportTempDirPath(ExportTempDir *t);
+extern void ExportTempDirRemove(ExportTempDir *t);
+extern void ExportEncrypt(ExportRequest *req, const char *plain_path,
+						  const char *tmpdir, int out_fd);
+extern bytea *ExportReadFile(int fd, bool want_bytea, int64 *size, char *sha256_hex);
+extern bool ExportFileNameValid(const char *name, const char **why);
+extern int	ExportOutputOpen(const char *final_name, char **tmp_name);
+extern void ExportOutputFinish(int fd, const char *final_name);
+extern void ExportOutputCheckFree(const char *final_name);
+
+/* audit.c */
+extern char *ExportLookupPassword(const char *name);
+extern int64 ExportAuditAppend(ExportRequest *req, const ExportCounts *counts,
+							   int64 bytes, const char *sha256_hex,
+							   const char *destination);
+
+#endif							/* CSSTATS_EXPORT_H */
