@@ -120,7 +120,9 @@ CalendarRelcacheCallback(Datum arg, Oid relid)
 	{
 		if (cal_watched[i] == relid)
 		{
+			/* re-resolve at the next load: the table may have been dropped */
 			cal_generation++;
+			cal_watched_valid = false;
 			return;
 		}
 	}
