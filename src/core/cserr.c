@@ -24,6 +24,9 @@ cs_err_clear(cs_err *err)
 	err->msg[0] = '\0';
 }
 
+static void set_va(cs_err *err, cs_status code, const char *fmt, va_list ap)
+			__attribute__((format(printf, 3, 0)));
+
 static void
 set_va(cs_err *err, cs_status code, const char *fmt, va_list ap)
 {
