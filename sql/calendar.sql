@@ -246,8 +246,41 @@ SELECT csstats.business_seconds('2025-03-03 00:00+01', '2025-03-04 00:00+01', 'c
 SELECT * FROM dblink('other', $$SELECT csstats.business_seconds('2025-03-03 00:00+01', '2025-03-04 00:00+01', 'cal_ch1')$$) AS t(other_meanwhile float8);
 COMMIT;
 SELECT * FROM dblink('other', $$SELECT csstats.business_seconds('2025-03-03 00:00+01', '2025-03-04 00:00+01', 'cal_ch1')$$) AS t(other_after_commit float8);
+-- at REPEATABLE READ the calendar follows the transaction's snapshot
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT csstats.business_seconds('2025-03-03 00:00+01', '2025-03-04 00:00+01', 'cal_ch1') AS rr_first;
+SELECT dblink_exec('other', $$INSERT INTO csstats.holidays (channel_id, day) VALUES ('cal_ch1', '2025-03-03')$$);
+SELECT csstats.business_seconds('2025-03-03 00:00+01', '2025-03-04 00:00+01', 'cal_ch1') AS rr_same_snapshot;
+COMMIT;
+SELECT csstats.business_seconds('2025-03-03 00:00+01', '2025-03-04 00:00+01', 'cal_ch1') AS after_rr;
 SELECT dblink_disconnect('other');
 DROP EXTENSION dblink;
+
+------------------------------------------------------------------------------
+-- Parallel workers load the schedule themselves and agree with a serial plan
+------------------------------------------------------------------------------
+CREATE TABLE cal_par AS
+SELECT timestamptz '2025-01-01' + i * interval '17 minutes 3 seconds' AS a
+FROM generate_series(1, 30000) i;
+ANALYZE cal_par;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF)
+SELECT sum(csstats.business_seconds(a, a + interval '3 days', 'cal_dst_ny')) FROM cal_par;
+SELECT sum(csstats.business_seconds(a, a + interval '3 days', 'cal_v')) AS par_sum,
+	   count(*) FILTER (WHERE csstats.is_operating(a, 'cal_v')) AS par_open
+FROM cal_par;
+SET max_parallel_workers_per_gather = 0;
+SELECT sum(csstats.business_seconds(a, a + interval '3 days', 'cal_v')) AS serial_sum,
+	   count(*) FILTER (WHERE csstats.is_operating(a, 'cal_v')) AS serial_open
+FROM cal_par;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+DROP TABLE cal_par;
 
 -- clean up
 DELETE FROM csstats.channels WHERE id LIKE 'cal\_%';
