@@ -499,6 +499,8 @@ GetSchedule(const char *id, int len)
 	cid = MemoryContextAlloc(TopMemoryContext, len + 1);
 	memcpy(cid, id, len);
 	cid[len] = '\0';
+	/* allocate the entry first: nothing may fail once the schedule exists */
+	e = MemoryContextAlloc(TopMemoryContext, sizeof(CalEntry));
 	PG_TRY();
 	{
 		AcceptInvalidationMessages();
@@ -517,11 +519,11 @@ GetSchedule(const char *id, int len)
 	PG_CATCH();
 	{
 		pfree(cid);
+		pfree(e);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
-	e = MemoryContextAlloc(TopMemoryContext, sizeof(CalEntry));
 	e->channel_id = cid;
 	e->id_len = len;
 	e->sched = s;
