@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Chat and case metrics for every chat of the S channel: the C aggregates
+# against the plain-SQL reference (test/tools/metrics_reference.sql, loaded
+# here into the scratch schema csstats_ref) and against the floor, a plain
+# GROUP BY chat_id count over the same timeline rows.  Every query returns
+# all its rows to the client (the same work for each side).  With
+# CSSTATS_BENCH_L=1 the C aggregates and the floor also run on L.
+set -euo pipefail
+: "${CSSTATS_BENCH_DB:?}" "${PY:?}"
+psql -X -q -v ON_ERROR_STOP=1 -d "$CSSTATS_BENCH_DB" -c "SET client_min_messages = warning" \
+    -f test/tools/metrics_reference.sql
+
+"$PY" - <<'PY'
+import os
+import benchlib as b
+
+AS_OF = "2030-01-01 00:00+00"
+FLOOR = "SELECT chat_id, count(*) FROM csstats.timeline t WHERE channel_id = %(ch)s GROUP BY chat_id"
+CHAT_C = ("SELECT chat_id, (csstats.chat_metrics(t, %(as_of)s)).* FROM csstats.timeline t "
+          "WHERE channel_id = %(ch)s GROUP BY chat_id")
+CASE_C = ("SELECT c.* FROM (SELECT csstats.case_metrics(t, %(as_of)s) AS cs FROM csstats.timeline t "
+          "WHERE channel_id = %(ch)s GROUP BY chat_id) s, unnest(s.cs) c")
+CHAT_SQL = "SELECT * FROM csstats_ref.chat_metrics(%(ch)s, %(as_of)s)"
+CASE_SQL = "SELECT * FROM csstats_ref.case_metrics(%(ch)s, %(as_of)s)"
+
+def run(label, sql, ch, runs=5, warmup=1, **kw):
+    t, peak = b.time_sql(sql, runs=runs, warmup=warmup, params={"ch": ch, "as_of": AS_OF})
+    b.emit(label, t, peak_kb=peak, **kw)
+
+for ch, ref in [("S", True)] + ([("L", False)] if os.environ.get("CSSTATS_BENCH_L") == "1" else []):
+    floor = f"timeline GROUP BY chat_id count(*), {ch}"
+    run(floor, FLOOR, ch, note="the floor")
+    run(f"chat metrics (C), {ch}", CHAT_C, ch, baseline=floor, kind="overhead", target=1.5)
+    if ref:
+        run(f"chat metrics (SQL reference), {ch}", CHAT_SQL, ch, runs=3, warmup=0)
+        run(f"chat metrics (C) vs SQL, {ch}", CHAT_C, ch, baseline=f"chat metrics (SQL reference), {ch}",
+            kind="speedup", target=20)
+        run(f"case metrics (SQL reference), {ch}", CASE_SQL, ch, runs=3, warmup=0)
+        run(f"case metrics (C), {ch}", CASE_C, ch, baseline=f"case metrics (SQL reference), {ch}",
+            kind="speedup", target=20)
+    else:
+        run(f"case metrics (C), {ch}", CASE_C, ch, runs=3)
+PY
