@@ -294,11 +294,16 @@ ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, ExportReque
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("channel_id must not be null")));
 	if (req->has_since && req->has_until && req->since > req->until)
+	{
+		char	   *f = pstrdup(timestamptz_to_str(req->since));
+		char	   *u = pstrdup(timestamptz_to_str(req->until));
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("since must not be later than until"),
 				 errdetail("The range [%s, %s) is reversed.",
-						   timestamptz_to_str(req->since), timestamptz_to_str(req->until))));
+						   f, u)));
+	}
 	if (kind == EXPORT_CASES && (!req->has_since || !req->has_until))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -413,23 +418,33 @@ CheckChannelAndLimits(ExportRequest *req)
 		Oid			rtypes[2] = {TIMESTAMPTZOID, TEXTOID};
 		Datum		rvalues[2];
 		TimestampTz max_until;
+		int			rc;
+		bool		isnull;
 
 		rvalues[0] = TimestampTzGetDatum(req->since);
 		rvalues[1] = CStringGetTextDatum(req->timezone);
-		s = QueryText("SELECT ((($1 AT TIME ZONE $2)::pg_catalog.date "
-					  "OPERATOR(pg_catalog.+) '6 months'::pg_catalog.interval)::pg_catalog.date "
-					  "OPERATOR(pg_catalog.+) 1) AT TIME ZONE $2",
-					  2, rtypes, rvalues, NULL);
-		max_until = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(s),
-															ObjectIdGetDatum(InvalidOid),
-															Int32GetDatum(-1)));
+		rc = SPI_execute_with_args("SELECT ((($1 AT TIME ZONE $2)::pg_catalog.date "
+								   "OPERATOR(pg_catalog.+) '6 months'::pg_catalog.interval)::pg_catalog.date "
+								   "OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE $2",
+								   2, rtypes, rvalues, NULL, true, 1);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not compute the end of the cases range: %s",
+				 SPI_result_code_string(rc));
+		max_until = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc, 1, &isnull));
+		SPI_freetuptable(SPI_tuptable);
 		if (req->until > max_until)
+		{
+			char	   *u = pstrdup(timestamptz_to_str(req->until));
+			char	   *f = pstrdup(timestamptz_to_str(req->since));
+			char	   *m = pstrdup(timestamptz_to_str(max_until));
+
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the range of a cases export is longer than 6 months"),
 					 errdetail("until is %s; for since %s it may be at most %s (6 months, not past the end of that month, in the channel's time zone %s).",
-							   timestamptz_to_str(req->until), timestamptz_to_str(req->since),
-							   timestamptz_to_str(max_until), req->timezone)));
+							   u, f, m, req->timezone)));
+		}
 		/* the parse also validates the filters before any sheet is read */
 		(void) QueryText("SELECT 1 FROM csstats.parse_chat_filters($4, $2, $3) f "
 						 "WHERE $1 IS NOT NULL AND $5 IS NOT NULL",

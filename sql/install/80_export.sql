@@ -205,7 +205,9 @@ BEGIN
 		IF a.row_hash IS DISTINCT FROM csstats._export_audit_hash(a) THEN
 			problem := 'row edited: its contents do not match its row_hash';
 		ELSIF a.id <> prev_id + 1 THEN
-			problem := format('rows deleted before it: ids %s to %s are missing', prev_id + 1, a.id - 1);
+			problem := CASE WHEN a.id = prev_id + 2
+				THEN format('a row was deleted before it: id %s is missing', prev_id + 1)
+				ELSE format('rows were deleted before it: ids %s to %s are missing', prev_id + 1, a.id - 1) END;
 		ELSIF a.prev_hash IS DISTINCT FROM prev_row_hash THEN
 			problem := CASE WHEN prev_id = 0 THEN 'chain broken: the first row has a prev_hash'
 				ELSE format('chain broken: prev_hash does not match the row_hash of row %s (that row was edited or replaced)', prev_id) END;
