@@ -101,6 +101,12 @@ check "zip written" "$C" zip "$W/data.json" "$W/data.zip" "$PW" export.json
 check "7z lists one AES-256 deflated member named export.json" bash -c "
   l=\$(7z l -slt '$W/data.zip'); grep -q 'Path = export.json' <<<\"\$l\" && grep -q 'Method = AES-256 Deflate' <<<\"\$l\" && [ \$(grep -c '^Path = ' <<<\"\$l\") = 2 ]"
 check "7z extracts the JSON byte-identical" bash -c "mkdir -p '$W/x' && 7z x -y -p'$PW' -o'$W/x' '$W/data.zip' >/dev/null && cmp '$W/x/export.json' '$W/data.json'"
+check "zip memory flat (member streamed from the file)" bash -c "
+  head -c 2000000 '$W/data.json' > '$W/small.json' && '$C' zip '$W/small.json' '$W/s.zip' '$PW' 2>'$W/zs.log' &&
+  for i in 1 2 3 4 5 6 7 8; do cat '$W/data.json'; done > '$W/big.json' && '$C' zip '$W/big.json' '$W/b.zip' '$PW' 2>'$W/zb.log' &&
+  s=\$(sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p' '$W/zs.log') && b=\$(sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p' '$W/zb.log') &&
+  echo \"small \$s kB, big \$b kB\" && [ \$((b - s)) -lt 4096 ]"
+rm -f "$W/small.json" "$W/big.json" "$W/s.zip" "$W/b.zip"
 refuse "7z refuses a wrong password" 2 "Wrong password" 7z x -y -pWrong123 -o"$W/y" "$W/data.zip"
 refuse "existing zip never overwritten" 1 "already exists" "$C" zip "$W/data.json" "$W/data.zip" "$PW"
 refuse "zip cancel" 3 "zip writing canceled" "$C" zip "$W/data.json" "$W/c.zip" "$PW" --cancel-after 1

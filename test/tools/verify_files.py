@@ -403,7 +403,6 @@ def check_rollover(path, extra):
     import openpyxl
     wb = openpyxl.load_workbook(path, read_only=True)
     first = "Message data with a longer name"
-    second = "Message data with a long... (2)"
     second = first[:31 - 4] + " (2)"
     need(wb.sheetnames == [first, second, "After"], "sheet names %s" % wb.sheetnames)
     need(all(len(s) <= 31 for s in wb.sheetnames), "sheet name over 31 characters")
