@@ -438,6 +438,9 @@ def main(argv):
     except Fail as e:
         print("FAIL: %s" % e)
         return 1
+    except Exception as e:  # a reader refusing a file it should accept
+        print("FAIL: %s: %s" % (type(e).__name__, e))
+        return 1
     return 0
 
 
