@@ -493,7 +493,7 @@ AppendLocalStamp(StringInfo b, ExportRequest *req, bool has, TimestampTz t)
 						 tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* csstats-<kind>-<channel>-<since>-<until>-{id}.<xlsx|zip> */
+/* csstats-<kind>-<channel>-<since>-<until>-<created, UTC>-{id}.<xlsx|json.zip> */
 static char *
 GeneratedFileName(ExportRequest *req)
 {
@@ -508,6 +508,15 @@ GeneratedFileName(ExportRequest *req)
 	AppendLocalStamp(&b, req, req->has_since, req->since);
 	appendStringInfoChar(&b, '-');
 	AppendLocalStamp(&b, req, req->has_until, req->until);
+	/* the creation time keeps names unique across databases and restores */
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+
+		if (timestamp2tm(GetCurrentTimestamp(), NULL, &tm, &fsec, NULL, NULL) == 0)
+			appendStringInfo(&b, "-%04d%02d%02dT%02d%02d%02dZ", tm.tm_year, tm.tm_mon,
+							 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	}
 	appendStringInfo(&b, "-{id}.%s", req->format == EXPORT_XLSX ? "xlsx" : "json.zip");
 	return b.data;
 }

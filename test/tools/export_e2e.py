@@ -474,6 +474,59 @@ def run_checks(db, channel):
           not glob.glob(os.path.join(xdir, "e2e-rollback-*"))
           and not glob.glob(os.path.join(xdir, ".csstats-*")))
 
+    # symbolic links in the export directory are never followed or replaced
+    cur.execute("SELECT count(*) FROM csstats.export_audit")
+    n_audit = cur.fetchone()[0]
+    with tempfile.TemporaryDirectory() as outside:
+        target = os.path.join(outside, "target.xlsx")
+        existing = os.path.join(outside, "existing.xlsx")
+        with open(existing, "wb") as f:
+            f.write(b"keep me")
+        links = {f"e2e-dangling-{os.getpid()}.xlsx": target,
+                 f"e2e-existing-{os.getpid()}.xlsx": existing}
+        for name, dest in links.items():
+            os.symlink(dest, os.path.join(xdir, name))
+            try:
+                cur.execute("""SELECT csstats.export_chats_to_file(filename => %s, password => %s,
+                                      reason => 'symlink', channel_id => %s, since => %s, until => %s)""",
+                            (name, PASSWORD, channel, since, until))
+                refused = False
+            except psycopg2.errors.DuplicateFile as e:
+                refused = "symbolic link" in str(e)
+            check(f"file: symlink {name.split('-')[1]} refused", refused)
+            os.unlink(os.path.join(xdir, name))
+        with open(existing, "rb") as f:
+            check("file: symlink targets untouched", not os.path.exists(target) and f.read() == b"keep me")
+    cur.execute("SELECT count(*) FROM csstats.export_audit")
+    check("file: refused exports wrote no audit row", cur.fetchone()[0] == n_audit)
+    check("file: refused exports left no temporary files", not glob.glob(os.path.join(xdir, ".csstats-*")))
+
+    # A failing export with the password as a server-side bind parameter
+    # (libpq PQexecParams; psycopg2 interpolates parameters on the client, so
+    # its statement text would hold the password): the server log, where
+    # errors are written with their statement, never shows the password.
+    bindexec = os.environ.get("CSSTATS_BINDEXEC")
+    log = os.path.join(os.environ.get("CSSTATS_RUN", ""), "server.log")
+    if bindexec and os.path.exists(log):
+        env = dict(os.environ, PGDATABASE=db)
+        log_start = os.path.getsize(log)
+        r = subprocess.run([bindexec, "SELECT csstats.export_chats(password => $1, reason => $2, "
+                            "channel_id => $3)", PASSWORD, "log check", "no-such-channel"],
+                           capture_output=True, text=True, env=env)
+        check("bind parameters: a failing export reports its error", r.returncode == 1
+              and r.stdout.startswith("22023") and PASSWORD not in r.stdout, r.stdout)
+        r = subprocess.run([bindexec, "SELECT csstats.export_chats(password => $1, reason => $2, "
+                            "channel_id => $3, since => $4::timestamptz, until => $5::timestamptz)",
+                            PASSWORD, "bind parameters", channel, str(since), str(until)],
+                           capture_output=True, text=True, env=env)
+        check("bind parameters: export succeeds", r.returncode == 0 and r.stdout.endswith("bytes\n"),
+              r.stdout + r.stderr)
+        with open(log, "rb") as f:
+            f.seek(log_start)
+            text = f.read()
+        check("server log never holds the password",
+              b"no-such-channel" in text and PASSWORD.encode() not in text)
+
     # the chain is intact after all this
     cur.execute("SELECT bool_and(ok), count(*) FROM csstats.verify_audit()")
     ok, n = cur.fetchone()
