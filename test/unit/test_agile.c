@@ -11,7 +11,30 @@
  *   K_b = SHA512(Hn || blockKey)[0:32]; field = AES-256-CBC(K_b, IV=pwSalt)
  *   IV_seg(i) = SHA512(keyDataSalt || LE32(i))[0:16]; segment = CBC(IK, IV)
  *   HMAC = HMAC-SHA512(hmacKey, LE64(n) || ciphertext)
- * The script is reproduced in the lead's notes (kat.py); the values:
+ * The script (run with /usr/bin/python3):
+ *
+ *   import hashlib, hmac, base64, struct
+ *   from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+ *   def cbc(k, iv, d):
+ *       e = Cipher(algorithms.AES(k), modes.CBC(iv)).encryptor(); return e.update(d) + e.finalize()
+ *   ps, ks, ik = bytes(range(0, 16)), bytes(range(16, 32)), bytes(range(32, 64))
+ *   ver, hk = bytes(range(64, 80)), bytes(range(80, 144))
+ *   h = hashlib.sha512(ps + "Pässwörd€😀".encode("utf-16-le")).digest()
+ *   for i in range(100000): h = hashlib.sha512(struct.pack("<I", i) + h).digest()
+ *   kb = lambda b: hashlib.sha512(h + bytes.fromhex(b)).digest()[:32]
+ *   iv = lambda b: hashlib.sha512(ks + b).digest()[:16]
+ *   b64 = lambda x: base64.b64encode(x).decode()
+ *   vhi = b64(cbc(kb("fea7d2763b4b9e79"), ps, ver))
+ *   vhv = b64(cbc(kb("d7aa0f6d3061344e"), ps, hashlib.sha512(ver).digest()))
+ *   kv = b64(cbc(kb("146e0be7abacd0d6"), ps, ik))
+ *   hkx = b64(cbc(ik, iv(bytes.fromhex("5fb2ad010cb9e1f6")), hk))
+ *   n = 8292; p = bytes((i * 7 + 3) & 255 for i in range(n)); p += bytes(-n % 16)
+ *   st = struct.pack("<Q", n) + b"".join(cbc(ik, iv(struct.pack("<I", s // 4096)), p[s:s + 4096])
+ *                                         for s in range(0, len(p), 4096))
+ *   hv = b64(cbc(ik, iv(bytes.fromhex("a0677f02b22c8433")), hmac.new(hk, st, hashlib.sha512).digest()))
+ *   # segment i starts at st[8 + 4096 i]; the last 16 bytes are st[-16:]
+ *
+ * The values:
  */
 #define _GNU_SOURCE 1			/* memmem */
 #include <errno.h>
