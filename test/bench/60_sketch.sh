@@ -27,12 +27,17 @@ b.emit("p50+p90 per assignee-day, approx_percentiles", t_approx,
        note="within 1% of percentile_cont")
 
 whole = f"SELECT csstats.approx_percentiles({val}, ARRAY[0.5, 0.9, 0.99]) {src}"
+t_pc, p_pc = b.time_sql(
+    f"SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY {val}) {src}",
+    runs=5, setup=serial)
+b.emit("p50/p90/p99 of all messages, percentile_cont", t_pc, peak_kb=p_pc)
 t_ser, p_ser = b.time_sql(whole, runs=5, setup=serial)
-b.emit("p50/p90/p99 of all messages, serial plan", t_ser, peak_kb=p_ser)
+b.emit("p50/p90/p99 of all messages, approx, serial plan", t_ser,
+       baseline="p50/p90/p99 of all messages, percentile_cont", kind="speedup", peak_kb=p_ser)
 par = ["SET max_parallel_workers_per_gather = 2", "SET parallel_setup_cost = 0",
        "SET parallel_tuple_cost = 0", "SET min_parallel_table_scan_size = 0"]
 t_par, p_par = b.time_sql(whole, runs=5, setup=par)
-b.emit("p50/p90/p99 of all messages, parallel plan (2 workers)", t_par,
-       baseline="p50/p90/p99 of all messages, serial plan", kind="speedup", peak_kb=p_par,
-       note="same result as serial")
+b.emit("p50/p90/p99 of all messages, approx, parallel plan (2 workers)", t_par,
+       baseline="p50/p90/p99 of all messages, percentile_cont", kind="speedup", peak_kb=p_par,
+       note="same result as the serial plan")
 PY
