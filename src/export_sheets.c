@@ -1119,8 +1119,12 @@ ExportWriteDocument(ExportRequest *req, const char *path, const char *tmpdir,
 
 	if (req->format == EXPORT_XLSX)
 	{
+		TimestampTz t0 = GetCurrentTimestamp();
+
 		set_ps_display("csstats export: writing the workbook");
 		XlsxCheck(cs_xlsx_close(w->x, &err), &err);
+		ereport(DEBUG2, (errmsg("csstats export: workbook closed in %.3f s",
+								(GetCurrentTimestamp() - t0) / 1000000.0)));
 		cs_xlsx_free(w->x);
 		w->x = NULL;
 	}
