@@ -162,11 +162,17 @@ ALTER TABLE csstats.user_chats ENABLE ROW LEVEL SECURITY;
 CREATE POLICY export_reader_own ON csstats.user_chats TO export_reader USING (assignee_id = 'boss');
 SET ROLE export_reader;
 SELECT length(csstats.export_chats(password => 'abcd1234', reason => 'rls', channel_id => 'xp')) > 0 AS exported;
+-- the limits are readable by the role (the chat selection checks chat_ids against one)
+SHOW csstats.max_selected_chats;
+SELECT length(csstats.export_chats(password => 'abcd1234', reason => 'rls, explicit selection',
+	channel_id => 'xp', filters => '{"chat_ids": ["c1", "c2"]}')) > 0 AS exported;
+SET csstats.max_chats_per_export = 100000;
+SHOW csstats.export_directory;
 RESET ROLE;
 DROP POLICY export_reader_own ON csstats.user_chats;
 ALTER TABLE csstats.user_chats DISABLE ROW LEVEL SECURITY;
 SELECT id, "session_user", "current_user", row_counts -> 'UserChat data' AS chats, reason
-FROM csstats.export_audit ORDER BY id DESC LIMIT 1;
+FROM csstats.export_audit ORDER BY id DESC LIMIT 2;
 
 -- The audit trail is append-only, even for a superuser ...
 UPDATE csstats.export_audit SET reason = 'edited' WHERE id = 1;

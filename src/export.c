@@ -59,9 +59,11 @@ int			csstats_progress_rows = 0;
 
 /*
  * ExportInit
- *		The export settings.  Paths and limits are superuser-only: a role
- *		that may export must not be able to lift its own limits or choose
- *		where the server writes.
+ *		The export settings.  Only superusers may change them (PGC_SUSET):
+ *		a role that may export must not lift its own limits or choose where
+ *		the server writes.  The directory is also hidden from other roles
+ *		(GUC_SUPERUSER_ONLY); the limits stay readable, because the chat
+ *		selection reads csstats.max_selected_chats as the calling role.
  */
 void
 ExportInit(void)
@@ -78,28 +80,28 @@ ExportInit(void)
 							NULL,
 							&csstats_max_chats_per_export,
 							10000, 1, INT_MAX,
-							PGC_SUSET, GUC_SUPERUSER_ONLY,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("csstats.max_selected_chats",
 							"Most chats an explicit chat_ids selection may name.",
 							NULL,
 							&csstats_max_selected_chats,
 							200, 1, INT_MAX,
-							PGC_SUSET, GUC_SUPERUSER_ONLY,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("csstats.max_cases_per_export",
 							"Most cases one cases export may contain.",
 							NULL,
 							&csstats_max_cases_per_export,
 							1000000, 1, INT_MAX,
-							PGC_SUSET, GUC_SUPERUSER_ONLY,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("csstats.min_password_length",
 							"Shortest export password accepted.",
 							NULL,
 							&csstats_min_password_length,
 							8, 1, PASSWORD_MAX,
-							PGC_SUSET, GUC_SUPERUSER_ONLY,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("csstats.progress_rows",
 							"Report export progress with a NOTICE every this many rows of a sheet (0: off).",
