@@ -34,7 +34,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 
 # pg_regress inputs sql/<name>.sql, outputs expected/<name>.out.
-REGRESS = setup schema generator dump_config sketch filters metrics_examples metrics_messy calendar sheets sheets_related export
+REGRESS = setup schema generator dump_config sketch filters metrics_examples metrics_messy metrics_parallel calendar sheets sheets_related export
 REGRESS_OPTS = --dbname=csstats_regression
 NO_LOCALE = 1
 

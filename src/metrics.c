@@ -4,18 +4,31 @@
  *	  The chat and case metric aggregates over a chat's timeline:
  *
  *		csstats.chat_metrics(csstats.timeline [, as_of timestamptz])
+ *		csstats.chat_metrics(channel_id, chat_id, at, seq, kind, event_id,
+ *							 item_id [, as_of])
  *			-> csstats.chat_metrics_result
  *		csstats.case_metrics(csstats.timeline [, as_of timestamptz])
+ *		csstats.case_metrics(<the 17 timeline columns> [, as_of])
  *			-> csstats.case_metrics_result[]
  *
- *	  The transition function only copies what the state machine needs out
- *	  of each row (time, kind, tie-break id, and for case metrics the
- *	  attribute event values) into the aggregate context; no SPI, no
- *	  catalog access per row.  The final function sorts the rows itself, so
- *	  ORDER BY in the call is optional, then runs src/core/timeline.c with
- *	  the channel's operating hours (src/calendar.c) and builds the result.
+ *	  The column forms take the view's columns as arguments, which spares
+ *	  the executor building a composite per row and us taking it apart: they
+ *	  are the fast path.  The transition function only copies what the state
+ *	  machine needs out of each row (time, kind, tie-break id, and for case
+ *	  metrics the attribute event values) into the aggregate context; no
+ *	  SPI, no catalog access per row.  Chat metrics keep only the rows the
+ *	  chat level reads (customer and manager messages, state events), and
+ *	  both drop rows after as_of.  The final function sorts the rows itself,
+ *	  so ORDER BY in the call is optional, then runs src/core/timeline.c
+ *	  with the channel's operating hours (src/calendar.c) and builds the
+ *	  result.
  *
- *	  Without as_of the aggregates use now() (the transaction start).
+ *	  The state is a bag of rows (the final function sorts), so partial
+ *	  states of one chat combine by concatenation: the aggregates are
+ *	  parallel (combine, serial and deserial functions below).
+ *
+ *	  Without as_of the aggregates use now() (the transaction start, which
+ *	  parallel workers share).
  *
  *-------------------------------------------------------------------------
  */
@@ -26,8 +39,10 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -71,15 +86,20 @@ static const char *const col_names[NCOLS] = {
 	"tags", "priority", "profile"
 };
 
+/* columns the chat level reads: the deform of a whole row stops after them */
+static const int chat_cols[] = {
+	COL_CHANNEL_ID, COL_CHAT_ID, COL_AT, COL_SEQ, COL_KIND, COL_EVENT_ID, COL_ITEM_ID
+};
+
 /* per-call-site cache of the row layout (fn_extra of the transition function) */
 typedef struct RowLayout
 {
 	Oid			typid;
 	int32		typmod;
 	TupleDesc	tupdesc;
-	int			attno[NCOLS];	/* 0-based */
-	Datum	   *values;
-	bool	   *nulls;
+	TupleTableSlot *slot;		/* deforms rows of this type */
+	int			natts;			/* columns to deform */
+	int			attno[NCOLS];	/* 0-based; -1: not read (chat level) */
 } RowLayout;
 
 /* the chat's current user_chats values: fallback of the replayed attributes */
@@ -118,8 +138,14 @@ typedef struct MetricsState
 
 #define SEEN(st, k) (((st)->kinds_seen & (UINT32_C(1) << (k))) != 0)
 
+/* what the chat level reads (tl_chat_compute): the rest is not kept */
+#define CHAT_KINDS ((UINT32_C(1) << TL_MSG_USER) | (UINT32_C(1) << TL_MSG_MANAGER) | \
+					(UINT32_C(1) << TL_QUEUED) | (UINT32_C(1) << TL_OPENED) | \
+					(UINT32_C(1) << TL_SNOOZED) | (UINT32_C(1) << TL_CLOSED) | \
+					(UINT32_C(1) << TL_MISSED))
+
 static RowLayout *
-GetRowLayout(FunctionCallInfo fcinfo, HeapTupleHeader row)
+GetRowLayout(FunctionCallInfo fcinfo, HeapTupleHeader row, bool for_cases)
 {
 	RowLayout  *layout = fcinfo->flinfo->fn_extra;
 	Oid			typid = HeapTupleHeaderGetTypeId(row);
@@ -130,13 +156,17 @@ GetRowLayout(FunctionCallInfo fcinfo, HeapTupleHeader row)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		TupleDesc	td = lookup_rowtype_tupdesc_copy(typid, typmod);
+		int			last = -1;
 
 		layout = palloc0(sizeof(RowLayout));
 		layout->typid = typid;
 		layout->typmod = typmod;
-		layout->tupdesc = td;
 		for (int c = 0; c < NCOLS; c++)
 		{
+			bool		needed = for_cases;
+
+			for (int k = 0; k < lengthof(chat_cols) && !needed; k++)
+				needed = (chat_cols[k] == c);
 			layout->attno[c] = -1;
 			for (int a = 0; a < td->natts; a++)
 			{
@@ -150,13 +180,40 @@ GetRowLayout(FunctionCallInfo fcinfo, HeapTupleHeader row)
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("timeline row has no column \"%s\"", col_names[c]),
 						 errhint("Pass rows of the csstats.timeline view.")));
+			if (!needed)
+				layout->attno[c] = -1;
+			else
+				last = Max(last, layout->attno[c]);
 		}
-		layout->values = palloc(sizeof(Datum) * td->natts);
-		layout->nulls = palloc(sizeof(bool) * td->natts);
+
+		/*
+		 * A slot deforms only up to the last column read: the chat level's
+		 * unread trailing columns are left alone.
+		 */
+		layout->tupdesc = td;
+		layout->slot = MakeSingleTupleTableSlot(td, &TTSOpsHeapTuple);
+		layout->natts = last + 1;
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = layout;
 	}
 	return layout;
+}
+
+/* make room for len more arena bytes */
+static void
+ArenaReserve(MetricsState *st, size_t len)
+{
+	size_t		newmax;
+
+	if (st->arena_len + len <= st->arena_max)
+		return;
+	newmax = Max(st->arena_max * 2, st->arena_len + len + 256);
+	if (newmax > PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("timeline of chat \"%s\" is too large", st->chat_id ? st->chat_id : "")));
+	st->arena = st->arena ? repalloc(st->arena, newmax) : MemoryContextAlloc(st->cxt, newmax);
+	st->arena_max = newmax;
 }
 
 /* append bytes to the state's string arena; returns the offset */
@@ -165,20 +222,28 @@ ArenaAdd(MetricsState *st, const char *data, size_t len)
 {
 	size_t		off = st->arena_len;
 
-	if (st->arena_len + len > st->arena_max)
-	{
-		size_t		newmax = Max(st->arena_max * 2, st->arena_len + len + 256);
-
-		if (newmax > PG_UINT32_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("timeline of chat \"%s\" is too large", st->chat_id)));
-		st->arena = st->arena ? repalloc(st->arena, newmax) : MemoryContextAlloc(st->cxt, newmax);
-		st->arena_max = newmax;
-	}
+	ArenaReserve(st, len);
 	memcpy(st->arena + off, data, len);
 	st->arena_len += len;
 	return (uint32) off;
+}
+
+/* make room for n more items */
+static void
+ItemsReserve(MetricsState *st, size_t n)
+{
+	size_t		newmax = st->maxitems;
+
+	if (st->nitems + n <= st->maxitems)
+		return;
+	while (newmax < st->nitems + n)
+		newmax = newmax * 2;
+	if (newmax > MaxAllocSize / sizeof(tl_item))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("timeline of chat \"%s\" is too large", st->chat_id ? st->chat_id : "")));
+	st->items = repalloc(st->items, sizeof(tl_item) * newmax);
+	st->maxitems = newmax;
 }
 
 static char *
@@ -199,16 +264,16 @@ TextEquals(Datum d, const char *s)
 }
 
 static MetricsState *
-StateCreate(MemoryContext aggcxt, bool for_cases, TimestampTz as_of)
+StateCreate(MemoryContext cxt, bool for_cases, TimestampTz as_of)
 {
-	MetricsState *st = MemoryContextAllocZero(aggcxt, sizeof(MetricsState));
+	MetricsState *st = MemoryContextAllocZero(cxt, sizeof(MetricsState));
 
-	st->cxt = aggcxt;
+	st->cxt = cxt;
 	st->for_cases = for_cases;
 	st->as_of = as_of;
 	st->created_at = DT_NOBEGIN;
 	st->maxitems = 32;
-	st->items = MemoryContextAlloc(aggcxt, sizeof(tl_item) * st->maxitems);
+	st->items = MemoryContextAlloc(cxt, sizeof(tl_item) * st->maxitems);
 	return st;
 }
 
@@ -227,73 +292,70 @@ CheckAsOf(bool isnull, TimestampTz as_of)
 
 /* the chat row: created_at, medium, and (case metrics) the current values */
 static void
-AddChatRow(MetricsState *st, RowLayout *l, TimestampTz at)
+AddChatRow(MetricsState *st, const Datum *v, const bool *n, TimestampTz at)
 {
-	Datum	   *v = l->values;
-	bool	   *n = l->nulls;
 	MemoryContext old;
 
 	st->has_chat_row = true;
 	st->created_at = at;
-	st->is_call = !n[l->attno[COL_MEDIUM_NAME]] &&
-		TextEquals(v[l->attno[COL_MEDIUM_NAME]], "phoneNumber");
-	st->is_inbound = !n[l->attno[COL_DIRECTION]] &&
-		TextEquals(v[l->attno[COL_DIRECTION]], "inbound");
 	if (!st->for_cases)
-		return;
+		return;				/* the chat level reads none of the rest */
+	st->is_call = !n[COL_MEDIUM_NAME] && TextEquals(v[COL_MEDIUM_NAME], "phoneNumber");
+	st->is_inbound = !n[COL_DIRECTION] && TextEquals(v[COL_DIRECTION], "inbound");
 
 	old = MemoryContextSwitchTo(st->cxt);
 #define CUR_TEXT(field, col) \
-	st->current.field = n[l->attno[col]] ? NULL : TextDup(st->cxt, v[l->attno[col]])
+	st->current.field = n[col] ? NULL : TextDup(st->cxt, v[col])
 	CUR_TEXT(state, COL_STATE);
 	CUR_TEXT(assignee_id, COL_ASSIGNEE_ID);
 	CUR_TEXT(team_id, COL_TEAM_ID);
 	CUR_TEXT(priority, COL_PRIORITY);
 #undef CUR_TEXT
-	st->current.manager_ids = n[l->attno[COL_MANAGER_IDS]] ? (Datum) 0 :
-		PointerGetDatum(PG_DETOAST_DATUM_COPY(v[l->attno[COL_MANAGER_IDS]]));
-	st->current.tags = n[l->attno[COL_TAGS]] ? (Datum) 0 :
-		PointerGetDatum(PG_DETOAST_DATUM_COPY(v[l->attno[COL_TAGS]]));
-	st->current.profile = n[l->attno[COL_PROFILE]] ? (Datum) 0 :
-		PointerGetDatum(PG_DETOAST_DATUM_COPY(v[l->attno[COL_PROFILE]]));
+	st->current.manager_ids = n[COL_MANAGER_IDS] ? (Datum) 0 :
+		PointerGetDatum(PG_DETOAST_DATUM_COPY(v[COL_MANAGER_IDS]));
+	st->current.tags = n[COL_TAGS] ? (Datum) 0 :
+		PointerGetDatum(PG_DETOAST_DATUM_COPY(v[COL_TAGS]));
+	st->current.profile = n[COL_PROFILE] ? (Datum) 0 :
+		PointerGetDatum(PG_DETOAST_DATUM_COPY(v[COL_PROFILE]));
 	MemoryContextSwitchTo(old);
 }
 
-/* message kinds by person_type, without a string table walk per row */
+/* kinds by name, without a string table walk per row */
 static int
-MessageKind(const char *s, size_t len)
+ItemKind(int seq, const char *s, size_t len)
 {
-	if (len == 4 && memcmp(s, "user", 4) == 0)
-		return TL_MSG_USER;
-	if (len == 7 && memcmp(s, "manager", 7) == 0)
-		return TL_MSG_MANAGER;
-	if (len == 3 && memcmp(s, "bot", 3) == 0)
-		return TL_MSG_BOT;
+	if (seq == TL_RANK_MESSAGE)
+	{
+		if (len == 4 && memcmp(s, "user", 4) == 0)
+			return TL_MSG_USER;
+		if (len == 7 && memcmp(s, "manager", 7) == 0)
+			return TL_MSG_MANAGER;
+		if (len == 3 && memcmp(s, "bot", 3) == 0)
+			return TL_MSG_BOT;
+		return -1;
+	}
+	if (seq == TL_RANK_EVENT || seq == TL_RANK_MEET)
+		return tl_kind_from_name(s, len, seq);
 	return -1;
 }
 
-/* the shared transition step: one timeline row into the state */
+static const char *
+AggName(bool for_cases)
+{
+	return for_cases ? "case_metrics" : "chat_metrics";
+}
+
+/* the state of this group, created on the first row */
 static MetricsState *
-MetricsTrans(FunctionCallInfo fcinfo, bool for_cases, TimestampTz as_of)
+GetState(FunctionCallInfo fcinfo, bool for_cases, TimestampTz as_of)
 {
 	MemoryContext aggcxt;
 	MetricsState *st;
-	HeapTupleHeader row;
-	HeapTupleData tup;
-	RowLayout  *l;
-	Datum	   *v;
-	bool	   *n;
-	text	   *chat_id;
-	text	   *kind_t;
-	int			seq;
-	int			kind;
-	tl_item    *it;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context",
-						for_cases ? "case_metrics" : "chat_metrics")));
+				 errmsg("%s called in non-aggregate context", AggName(for_cases))));
 
 	st = PG_ARGISNULL(0) ? NULL : (MetricsState *) PG_GETARG_POINTER(0);
 	if (st == NULL)
@@ -303,57 +365,64 @@ MetricsTrans(FunctionCallInfo fcinfo, bool for_cases, TimestampTz as_of)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("as_of must be the same for every row of a chat"),
 				 errhint("Pass a constant or a per-chat value.")));
-	if (PG_ARGISNULL(1))
-		return st;
+	return st;
+}
 
-	row = PG_GETARG_HEAPTUPLEHEADER(1);
-	l = GetRowLayout(fcinfo, row);
-	tup.t_len = HeapTupleHeaderGetDatumLength(row);
-	ItemPointerSetInvalid(&tup.t_self);
-	tup.t_tableOid = InvalidOid;
-	tup.t_data = row;
-	heap_deform_tuple(&tup, l->tupdesc, l->values, l->nulls);
-	v = l->values;
-	n = l->nulls;
-
-	/* one chat per group: mixing chats would silently mislead */
-	if (n[l->attno[COL_CHAT_ID]])
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("timeline row has a null chat_id")));
-	chat_id = DatumGetTextPP(v[l->attno[COL_CHAT_ID]]);
+/* one chat per group: mixing chats would silently mislead */
+static void
+CheckChat(MetricsState *st, const char *id, int len)
+{
 	if (st->chat_id == NULL)
 	{
-		st->chat_id = MemoryContextStrdup(aggcxt, text_to_cstring(chat_id));
-		st->chat_id_len = VARSIZE_ANY_EXHDR(chat_id);
-		if (!n[l->attno[COL_CHANNEL_ID]])
-			st->channel_id = TextDup(aggcxt, v[l->attno[COL_CHANNEL_ID]]);
+		st->chat_id = MemoryContextAlloc(st->cxt, len + 1);
+		memcpy(st->chat_id, id, len);
+		st->chat_id[len] = '\0';
+		st->chat_id_len = len;
 	}
-	else if (VARSIZE_ANY_EXHDR(chat_id) != st->chat_id_len ||
-			 memcmp(VARDATA_ANY(chat_id), st->chat_id, st->chat_id_len) != 0)
+	else if (len != st->chat_id_len || memcmp(id, st->chat_id, len) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
 				 errmsg("timeline rows of more than one chat in one %s group",
-						for_cases ? "case_metrics" : "chat_metrics"),
-				 errdetail("Chats \"%s\" and \"%s\".", st->chat_id, text_to_cstring(chat_id)),
+						AggName(st->for_cases)),
+				 errdetail("Chats \"%s\" and \"%s\".", st->chat_id, pnstrdup(id, len)),
 				 errhint("Add GROUP BY chat_id.")));
+}
+
+/*
+ * The shared transition step: one timeline row (its columns indexed by
+ * COL_*; the chat level passes only chat_cols) into the state.
+ */
+static void
+AddRow(MetricsState *st, const Datum *v, const bool *n)
+{
+	text	   *chat_id;
+	text	   *kind_t;
+	int			seq;
+	int			kind;
+	TimestampTz at;
+	tl_item    *it;
+
+	if (n[COL_CHAT_ID])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("timeline row has a null chat_id")));
+	chat_id = DatumGetTextPP(v[COL_CHAT_ID]);
+	CheckChat(st, VARDATA_ANY(chat_id), VARSIZE_ANY_EXHDR(chat_id));
+	if (st->channel_id == NULL && !n[COL_CHANNEL_ID])
+		st->channel_id = TextDup(st->cxt, v[COL_CHANNEL_ID]);
 
 	/* a row without a time cannot be placed on the timeline */
-	if (n[l->attno[COL_AT]] || n[l->attno[COL_SEQ]] || n[l->attno[COL_KIND]])
-		return st;
-	seq = DatumGetInt16(v[l->attno[COL_SEQ]]);
-	kind_t = DatumGetTextPP(v[l->attno[COL_KIND]]);
+	if (n[COL_AT] || n[COL_SEQ] || n[COL_KIND])
+		return;
+	seq = DatumGetInt16(v[COL_SEQ]);
+	at = DatumGetTimestampTz(v[COL_AT]);
 	if (seq == 0)
 	{
-		AddChatRow(st, l, DatumGetTimestampTz(v[l->attno[COL_AT]]));
-		return st;
+		AddChatRow(st, v, n, at);
+		return;
 	}
-	if (seq == TL_RANK_MESSAGE)
-		kind = MessageKind(VARDATA_ANY(kind_t), VARSIZE_ANY_EXHDR(kind_t));
-	else if (seq == TL_RANK_EVENT || seq == TL_RANK_MEET)
-		kind = tl_kind_from_name(VARDATA_ANY(kind_t), VARSIZE_ANY_EXHDR(kind_t), seq);
-	else
-		kind = -1;
+	kind_t = DatumGetTextPP(v[COL_KIND]);
+	kind = ItemKind(seq, VARDATA_ANY(kind_t), VARSIZE_ANY_EXHDR(kind_t));
 	if (kind < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -362,24 +431,29 @@ MetricsTrans(FunctionCallInfo fcinfo, bool for_cases, TimestampTz as_of)
 				 errdetail("Chat \"%s\".", st->chat_id)));
 	st->kinds_seen |= UINT32_C(1) << kind;
 
+	/* rows after as_of and rows the chat level does not read are not kept */
+	if (at > st->as_of)
+		return;
+	if (!st->for_cases && (CHAT_KINDS & (UINT32_C(1) << kind)) == 0)
+		return;
+
 	if (st->nitems == st->maxitems)
-	{
-		st->maxitems *= 2;
-		st->items = repalloc(st->items, sizeof(tl_item) * st->maxitems);
-	}
+		ItemsReserve(st, 1);
 	it = &st->items[st->nitems++];
-	memset(it, 0, sizeof(*it));
-	it->at = DatumGetTimestampTz(v[l->attno[COL_AT]]);
+	it->at = at;
+	it->event_id = 0;
+	it->id_off = it->id_len = 0;
 	it->kind = (uint8) kind;
 	it->rank = (uint8) seq;
+	it->flags = 0;
 	if (seq == TL_RANK_EVENT)
 	{
-		it->event_id = n[l->attno[COL_EVENT_ID]] ? 0 : DatumGetInt64(v[l->attno[COL_EVENT_ID]]);
+		it->event_id = n[COL_EVENT_ID] ? 0 : DatumGetInt64(v[COL_EVENT_ID]);
 		/* values matter only for replayed attributes */
-		if (for_cases && kind >= TL_ASSIGNED && kind <= TL_PROFILE_CHANGED &&
-			!n[l->attno[COL_VALUE]])
+		if (st->for_cases && kind >= TL_ASSIGNED && kind <= TL_PROFILE_CHANGED &&
+			!n[COL_VALUE])
 		{
-			text	   *val = DatumGetTextPP(v[l->attno[COL_VALUE]]);
+			text	   *val = DatumGetTextPP(v[COL_VALUE]);
 
 			it->id_len = VARSIZE_ANY_EXHDR(val);
 			it->id_off = ArenaAdd(st, VARDATA_ANY(val), it->id_len);
@@ -388,27 +462,76 @@ MetricsTrans(FunctionCallInfo fcinfo, bool for_cases, TimestampTz as_of)
 	}
 	else
 	{
-		if (!n[l->attno[COL_ITEM_ID]])
+		if (!n[COL_ITEM_ID])
 		{
-			text	   *id = DatumGetTextPP(v[l->attno[COL_ITEM_ID]]);
+			text	   *id = DatumGetTextPP(v[COL_ITEM_ID]);
 
 			it->id_len = VARSIZE_ANY_EXHDR(id);
 			it->id_off = ArenaAdd(st, VARDATA_ANY(id), it->id_len);
 			it->flags |= TL_F_HAS_TEXT;
 		}
-		if (seq == TL_RANK_MEET && !n[l->attno[COL_VALUE]])
+		if (seq == TL_RANK_MEET && st->for_cases && !n[COL_VALUE])
 			it->flags |= TL_F_MISSED;
 	}
-	return st;
 }
 
 static TimestampTz
-ArgAsOf(FunctionCallInfo fcinfo)
+ArgAsOf(FunctionCallInfo fcinfo, int argno)
 {
-	if (PG_NARGS() < 3)
+	if (PG_NARGS() <= argno)
 		return GetCurrentTransactionStartTimestamp();
-	CheckAsOf(PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_TIMESTAMPTZ(2));
-	return PG_GETARG_TIMESTAMPTZ(2);
+	CheckAsOf(PG_ARGISNULL(argno), PG_ARGISNULL(argno) ? 0 : PG_GETARG_TIMESTAMPTZ(argno));
+	return PG_GETARG_TIMESTAMPTZ(argno);
+}
+
+/* whole-row form: (state, timeline row [, as_of]) */
+static MetricsState *
+RowTrans(FunctionCallInfo fcinfo, bool for_cases)
+{
+	MetricsState *st = GetState(fcinfo, for_cases, ArgAsOf(fcinfo, 2));
+	HeapTupleHeader row;
+	HeapTupleData tup;
+	RowLayout  *l;
+	Datum		v[NCOLS];
+	bool		n[NCOLS];
+
+	if (PG_ARGISNULL(1))
+		return st;
+	row = PG_GETARG_HEAPTUPLEHEADER(1);
+	l = GetRowLayout(fcinfo, row, for_cases);
+	tup.t_len = HeapTupleHeaderGetDatumLength(row);
+	ItemPointerSetInvalid(&tup.t_self);
+	tup.t_tableOid = InvalidOid;
+	tup.t_data = row;
+	ExecStoreHeapTuple(&tup, l->slot, false);
+	slot_getsomeattrs(l->slot, l->natts);
+	for (int c = 0; c < NCOLS; c++)
+	{
+		int			a = l->attno[c];
+
+		n[c] = (a < 0) || l->slot->tts_isnull[a];
+		v[c] = (a < 0) ? (Datum) 0 : l->slot->tts_values[a];
+	}
+	AddRow(st, v, n);
+	ExecClearTuple(l->slot);	/* it points to this call's row */
+	return st;
+}
+
+/* column form: (state, the first ncols timeline columns in order [, as_of]) */
+static MetricsState *
+ColumnTrans(FunctionCallInfo fcinfo, bool for_cases, int ncols)
+{
+	MetricsState *st = GetState(fcinfo, for_cases, ArgAsOf(fcinfo, ncols + 1));
+	Datum		v[NCOLS];
+	bool		n[NCOLS];
+
+	for (int c = 0; c < NCOLS; c++)
+	{
+		n[c] = (c >= ncols) || PG_ARGISNULL(c + 1);
+		v[c] = n[c] ? (Datum) 0 : PG_GETARG_DATUM(c + 1);
+	}
+	AddRow(st, v, n);
+	return st;
 }
 
 /*
@@ -419,7 +542,7 @@ PG_FUNCTION_INFO_V1(csstats_chat_metrics_trans);
 Datum
 csstats_chat_metrics_trans(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(MetricsTrans(fcinfo, false, ArgAsOf(fcinfo)));
+	PG_RETURN_POINTER(RowTrans(fcinfo, false));
 }
 
 /*
@@ -430,7 +553,395 @@ PG_FUNCTION_INFO_V1(csstats_case_metrics_trans);
 Datum
 csstats_case_metrics_trans(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(MetricsTrans(fcinfo, true, ArgAsOf(fcinfo)));
+	PG_RETURN_POINTER(RowTrans(fcinfo, true));
+}
+
+/*
+ * csstats_chat_metrics_trans_cols
+ *		Transition function of chat_metrics(channel_id, chat_id, at, seq,
+ *		kind, event_id, item_id [, as_of]).
+ */
+PG_FUNCTION_INFO_V1(csstats_chat_metrics_trans_cols);
+Datum
+csstats_chat_metrics_trans_cols(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(ColumnTrans(fcinfo, false, lengthof(chat_cols)));
+}
+
+/*
+ * csstats_case_metrics_trans_cols
+ *		Transition function of case_metrics(<the 17 timeline columns> [, as_of]).
+ */
+PG_FUNCTION_INFO_V1(csstats_case_metrics_trans_cols);
+Datum
+csstats_case_metrics_trans_cols(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(ColumnTrans(fcinfo, true, NCOLS));
+}
+
+/* ---- parallel aggregation: combine, serialize, deserialize ---- */
+
+static void *
+CopyBytes(MemoryContext cxt, const void *p, size_t len)
+{
+	void	   *r = MemoryContextAlloc(cxt, len);
+
+	memcpy(r, p, len);
+	return r;
+}
+
+static Datum
+CopyVarlena(MemoryContext cxt, Datum d)
+{
+	return d == (Datum) 0 ? d : PointerGetDatum(CopyBytes(cxt, DatumGetPointer(d),
+														  VARSIZE(DatumGetPointer(d))));
+}
+
+static char *
+CopyStr(MemoryContext cxt, const char *s)
+{
+	return s == NULL ? NULL : MemoryContextStrdup(cxt, s);
+}
+
+/* append src's rows to dst (dst's memory), as if dst had read them too */
+static void
+StateMerge(MetricsState *dst, const MetricsState *src)
+{
+	size_t		base = dst->arena_len;
+
+	if (dst->for_cases != src->for_cases)
+		elog(ERROR, "combining chat and case metrics states");
+	if (dst->as_of != src->as_of)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be the same for every row of a chat"),
+				 errhint("Pass a constant or a per-chat value.")));
+	if (src->chat_id != NULL)
+		CheckChat(dst, src->chat_id, src->chat_id_len);
+	if (dst->channel_id == NULL)
+		dst->channel_id = CopyStr(dst->cxt, src->channel_id);
+	if (src->has_chat_row)
+	{
+		dst->has_chat_row = true;
+		dst->created_at = src->created_at;
+		dst->is_call = src->is_call;
+		dst->is_inbound = src->is_inbound;
+		dst->current.state = CopyStr(dst->cxt, src->current.state);
+		dst->current.assignee_id = CopyStr(dst->cxt, src->current.assignee_id);
+		dst->current.team_id = CopyStr(dst->cxt, src->current.team_id);
+		dst->current.priority = CopyStr(dst->cxt, src->current.priority);
+		dst->current.manager_ids = CopyVarlena(dst->cxt, src->current.manager_ids);
+		dst->current.tags = CopyVarlena(dst->cxt, src->current.tags);
+		dst->current.profile = CopyVarlena(dst->cxt, src->current.profile);
+	}
+	dst->kinds_seen |= src->kinds_seen;
+
+	if (src->arena_len > 0)
+	{
+		ArenaReserve(dst, src->arena_len);
+		memcpy(dst->arena + dst->arena_len, src->arena, src->arena_len);
+		dst->arena_len += src->arena_len;
+	}
+	ItemsReserve(dst, src->nitems);
+	for (size_t i = 0; i < src->nitems; i++)
+	{
+		tl_item    *it = &dst->items[dst->nitems++];
+
+		*it = src->items[i];
+		if (it->flags & TL_F_HAS_TEXT)
+			it->id_off += (uint32) base;
+	}
+}
+
+/*
+ * csstats_metrics_combine
+ *		Combine function of both aggregates: two partial states of one chat
+ *		(NULL when a worker saw none of its rows) become one.
+ */
+PG_FUNCTION_INFO_V1(csstats_metrics_combine);
+Datum
+csstats_metrics_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MetricsState *a;
+	MetricsState *b;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("metrics combine function called in non-aggregate context")));
+	a = PG_ARGISNULL(0) ? NULL : (MetricsState *) PG_GETARG_POINTER(0);
+	b = PG_ARGISNULL(1) ? NULL : (MetricsState *) PG_GETARG_POINTER(1);
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	/* b may live in a shorter-lived context: the result must be aggcxt's */
+	if (a == NULL)
+		a = StateCreate(aggcxt, b->for_cases, b->as_of);
+	StateMerge(a, b);
+	PG_RETURN_POINTER(a);
+}
+
+#define STATE_MAGIC 0x4C544343	/* "CCTL" little-endian */
+#define STATE_VERSION 1
+
+#define SF_CASES	0x01
+#define SF_CHAT_ROW 0x02
+#define SF_CALL		0x04
+#define SF_INBOUND	0x08
+
+static void
+PutBytes(StringInfo buf, const void *p, size_t len)
+{
+	appendBinaryStringInfoNT(buf, p, (int) len);
+}
+
+#define PUT(buf, x) PutBytes((buf), &(x), sizeof(x))
+
+static void
+PutStr(StringInfo buf, const char *s)
+{
+	int32		len = s ? (int32) strlen(s) : -1;
+
+	PUT(buf, len);
+	if (s)
+		PutBytes(buf, s, len);
+}
+
+static void
+PutVarlena(StringInfo buf, Datum d)
+{
+	int32		len = d ? (int32) VARSIZE(DatumGetPointer(d)) : -1;
+
+	PUT(buf, len);
+	if (d)
+		PutBytes(buf, DatumGetPointer(d), len);
+}
+
+/*
+ * csstats_metrics_serial
+ *		Serial function: a partial state as bytea, to pass from a parallel
+ *		worker to the leader.
+ */
+PG_FUNCTION_INFO_V1(csstats_metrics_serial);
+Datum
+csstats_metrics_serial(PG_FUNCTION_ARGS)
+{
+	MetricsState *st;
+	StringInfoData buf;
+	uint32		magic = STATE_MAGIC;
+	uint16		version = STATE_VERSION;
+	uint16		flags;
+	uint64		nitems;
+	uint64		arena_len;
+	Size		total;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("metrics serial function called in non-aggregate context")));
+	st = (MetricsState *) PG_GETARG_POINTER(0);
+	flags = (st->for_cases ? SF_CASES : 0) | (st->has_chat_row ? SF_CHAT_ROW : 0) |
+		(st->is_call ? SF_CALL : 0) | (st->is_inbound ? SF_INBOUND : 0);
+	nitems = st->nitems;
+	arena_len = st->arena_len;
+	total = (Size) VARHDRSZ + 128 + nitems * sizeof(tl_item) + arena_len +
+		(st->chat_id ? st->chat_id_len : 0);
+	if (total >= MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("timeline of chat \"%s\" is too large for parallel aggregation",
+						st->chat_id ? st->chat_id : ""),
+				 errhint("Set max_parallel_workers_per_gather = 0.")));
+
+	initStringInfo(&buf);
+	enlargeStringInfo(&buf, (int) total);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	PUT(&buf, magic);
+	PUT(&buf, version);
+	PUT(&buf, flags);
+	PUT(&buf, st->as_of);
+	PUT(&buf, st->created_at);
+	PUT(&buf, st->kinds_seen);
+	PutStr(&buf, st->chat_id);
+	PutStr(&buf, st->channel_id);
+	if (st->for_cases)
+	{
+		PutStr(&buf, st->current.state);
+		PutStr(&buf, st->current.assignee_id);
+		PutStr(&buf, st->current.team_id);
+		PutStr(&buf, st->current.priority);
+		PutVarlena(&buf, st->current.manager_ids);
+		PutVarlena(&buf, st->current.tags);
+		PutVarlena(&buf, st->current.profile);
+	}
+	PUT(&buf, nitems);
+	PUT(&buf, arena_len);
+	PutBytes(&buf, st->items, nitems * sizeof(tl_item));
+	if (arena_len > 0)
+		PutBytes(&buf, st->arena, arena_len);
+	SET_VARSIZE(buf.data, buf.len);
+	PG_RETURN_BYTEA_P((bytea *) buf.data);
+}
+
+/* a bounds-checked reader of a serialized state */
+typedef struct StateReader
+{
+	const char *p;
+	const char *end;
+} StateReader;
+
+static void pg_attribute_noreturn()
+BadState(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("invalid serialized metrics state"),
+			 errdetail("%s", what)));
+}
+
+static const char *
+Take(StateReader *r, size_t len)
+{
+	const char *p = r->p;
+
+	if ((size_t) (r->end - r->p) < len)
+		BadState("The data ends early.");
+	r->p += len;
+	return p;
+}
+
+#define GET(r, x) memcpy(&(x), Take((r), sizeof(x)), sizeof(x))
+
+static char *
+GetStr(StateReader *r)
+{
+	int32		len;
+	const char *p;
+
+	GET(r, len);
+	if (len == -1)
+		return NULL;
+	if (len < 0)
+		BadState("A string has a negative length.");
+	p = Take(r, len);
+	if (memchr(p, '\0', len) != NULL)
+		BadState("A string contains a zero byte.");
+	return pnstrdup(p, len);
+}
+
+static Datum
+GetVarlena(StateReader *r)
+{
+	int32		len;
+	char	   *copy;
+
+	GET(r, len);
+	if (len == -1)
+		return (Datum) 0;
+	if (len < (int32) VARHDRSZ)
+		BadState("A value has an invalid length.");
+	copy = palloc(len);			/* aligned: the bytes in the buffer may not be */
+	memcpy(copy, Take(r, len), len);
+	if (VARATT_IS_EXTENDED(copy) || VARSIZE(copy) != (Size) len)
+		BadState("A value's header does not match its length.");
+	return PointerGetDatum(copy);
+}
+
+/*
+ * csstats_metrics_deserial
+ *		Deserial function: the state back from csstats_metrics_serial's
+ *		bytea, checked (ERRCODE_DATA_EXCEPTION) before it is used.
+ */
+PG_FUNCTION_INFO_V1(csstats_metrics_deserial);
+Datum
+csstats_metrics_deserial(PG_FUNCTION_ARGS)
+{
+	bytea	   *data;
+	StateReader r;
+	MetricsState *st;
+	uint32		magic;
+	uint16		version;
+	uint16		flags;
+	TimestampTz as_of;
+	uint64		nitems;
+	uint64		arena_len;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("metrics deserial function called in non-aggregate context")));
+	data = PG_GETARG_BYTEA_PP(0);
+	r.p = VARDATA_ANY(data);
+	r.end = r.p + VARSIZE_ANY_EXHDR(data);
+
+	GET(&r, magic);
+	GET(&r, version);
+	if (magic != STATE_MAGIC)
+		BadState("The magic number is wrong.");
+	if (version != STATE_VERSION)
+		BadState(psprintf("Version %u, expected %u.", version, STATE_VERSION));
+	GET(&r, flags);
+	if (flags & ~(SF_CASES | SF_CHAT_ROW | SF_CALL | SF_INBOUND))
+		BadState("Unknown flags.");
+	GET(&r, as_of);
+	if (TIMESTAMP_NOT_FINITE(as_of))
+		BadState("as_of is not finite.");
+
+	st = StateCreate(CurrentMemoryContext, (flags & SF_CASES) != 0, as_of);
+	st->has_chat_row = (flags & SF_CHAT_ROW) != 0;
+	st->is_call = (flags & SF_CALL) != 0;
+	st->is_inbound = (flags & SF_INBOUND) != 0;
+	GET(&r, st->created_at);
+	GET(&r, st->kinds_seen);
+	if (st->kinds_seen >> TL_NKINDS)
+		BadState("Unknown item kinds.");
+	st->chat_id = GetStr(&r);
+	st->chat_id_len = st->chat_id ? (int) strlen(st->chat_id) : 0;
+	st->channel_id = GetStr(&r);
+	if (st->for_cases)
+	{
+		st->current.state = GetStr(&r);
+		st->current.assignee_id = GetStr(&r);
+		st->current.team_id = GetStr(&r);
+		st->current.priority = GetStr(&r);
+		st->current.manager_ids = GetVarlena(&r);
+		st->current.tags = GetVarlena(&r);
+		st->current.profile = GetVarlena(&r);
+	}
+	GET(&r, nitems);
+	GET(&r, arena_len);
+	if (nitems > (uint64) (r.end - r.p) / sizeof(tl_item) ||
+		arena_len != (uint64) (r.end - r.p) - nitems * sizeof(tl_item))
+		BadState("The item and text lengths do not match the data.");
+	if (nitems > 0)
+	{
+		st->maxitems = nitems;
+		st->items = repalloc(st->items, nitems * sizeof(tl_item));
+		memcpy(st->items, Take(&r, nitems * sizeof(tl_item)), nitems * sizeof(tl_item));
+		st->nitems = nitems;
+	}
+	if (arena_len > 0)
+	{
+		st->arena = CopyBytes(st->cxt, Take(&r, arena_len), arena_len);
+		st->arena_len = st->arena_max = arena_len;
+	}
+	for (size_t i = 0; i < st->nitems; i++)
+	{
+		const tl_item *it = &st->items[i];
+
+		if (it->kind >= TL_NKINDS || it->rank < TL_RANK_EVENT || it->rank > TL_RANK_MESSAGE ||
+			(it->flags & ~(TL_F_HAS_TEXT | TL_F_MISSED)) != 0)
+			BadState(psprintf("Item %zu is malformed.", i));
+		if ((it->flags & TL_F_HAS_TEXT) && (uint64) it->id_off + it->id_len > arena_len)
+			BadState(psprintf("Item %zu points outside the text.", i));
+	}
+	if (st->nitems > 0 && st->chat_id == NULL)
+		BadState("Items without a chat.");
+	PG_RETURN_POINTER(st);
 }
 
 /* ---- operating hours ---- */
@@ -451,7 +962,8 @@ CalOperating(void *arg, int64_t at)
 static size_t
 Prepare(MetricsState *st, tl_chat_info *info, tl_calendar *cal)
 {
-	size_t		n = tl_prepare(st->items, st->nitems, st->arena, st->as_of);
+	size_t		n = tl_prepare(st->items, st->nitems, st->arena, st->as_of,
+								   palloc(sizeof(tl_item) * Max(st->nitems, 1)));
 
 	info->created_at = st->has_chat_row ? st->created_at : TL_NULL_TIME;
 	info->is_call = st->is_call;

@@ -41,27 +41,30 @@
 static const struct
 {
 	const char *name;
+	size_t		len;
 	int			rank;
 	int			kind;
 }			kind_names[] =
 {
-	{"user", TL_RANK_MESSAGE, TL_MSG_USER},
-	{"manager", TL_RANK_MESSAGE, TL_MSG_MANAGER},
-	{"bot", TL_RANK_MESSAGE, TL_MSG_BOT},
-	{"queued", TL_RANK_EVENT, TL_QUEUED},
-	{"opened", TL_RANK_EVENT, TL_OPENED},
-	{"snoozed", TL_RANK_EVENT, TL_SNOOZED},
-	{"closed", TL_RANK_EVENT, TL_CLOSED},
-	{"missed", TL_RANK_EVENT, TL_MISSED},
-	{"assigned", TL_RANK_EVENT, TL_ASSIGNED},
-	{"team_assigned", TL_RANK_EVENT, TL_TEAM_ASSIGNED},
-	{"tag_added", TL_RANK_EVENT, TL_TAG_ADDED},
-	{"tag_removed", TL_RANK_EVENT, TL_TAG_REMOVED},
-	{"follower_added", TL_RANK_EVENT, TL_FOLLOWER_ADDED},
-	{"follower_removed", TL_RANK_EVENT, TL_FOLLOWER_REMOVED},
-	{"priority_changed", TL_RANK_EVENT, TL_PRIORITY_CHANGED},
-	{"profile_changed", TL_RANK_EVENT, TL_PROFILE_CHANGED},
-	{"meet", TL_RANK_MEET, TL_MEET},
+#define K(name, rank, kind) {name, sizeof(name) - 1, rank, kind}
+	K("user", TL_RANK_MESSAGE, TL_MSG_USER),
+	K("manager", TL_RANK_MESSAGE, TL_MSG_MANAGER),
+	K("bot", TL_RANK_MESSAGE, TL_MSG_BOT),
+	K("queued", TL_RANK_EVENT, TL_QUEUED),
+	K("opened", TL_RANK_EVENT, TL_OPENED),
+	K("snoozed", TL_RANK_EVENT, TL_SNOOZED),
+	K("closed", TL_RANK_EVENT, TL_CLOSED),
+	K("missed", TL_RANK_EVENT, TL_MISSED),
+	K("assigned", TL_RANK_EVENT, TL_ASSIGNED),
+	K("team_assigned", TL_RANK_EVENT, TL_TEAM_ASSIGNED),
+	K("tag_added", TL_RANK_EVENT, TL_TAG_ADDED),
+	K("tag_removed", TL_RANK_EVENT, TL_TAG_REMOVED),
+	K("follower_added", TL_RANK_EVENT, TL_FOLLOWER_ADDED),
+	K("follower_removed", TL_RANK_EVENT, TL_FOLLOWER_REMOVED),
+	K("priority_changed", TL_RANK_EVENT, TL_PRIORITY_CHANGED),
+	K("profile_changed", TL_RANK_EVENT, TL_PROFILE_CHANGED),
+	K("meet", TL_RANK_MEET, TL_MEET),
+#undef K
 };
 
 int
@@ -69,7 +72,7 @@ tl_kind_from_name(const char *name, size_t len, int rank)
 {
 	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
 	{
-		if (kind_names[i].rank == rank && strlen(kind_names[i].name) == len &&
+		if (kind_names[i].len == len && kind_names[i].rank == rank &&
 			memcmp(kind_names[i].name, name, len) == 0)
 			return kind_names[i].kind;
 	}
@@ -112,11 +115,9 @@ cmp_text(const char *arena, const tl_item *a, const tl_item *b)
 }
 
 /* timeline order: at, rank, then event_id (events) or id bytes, then kind */
-static int
-cmp_items(const void *pa, const void *pb, void *arg)
+static inline int
+cmp_inline(const tl_item *a, const tl_item *b, const char *arena)
 {
-	const tl_item *a = pa;
-	const tl_item *b = pb;
 	int			c;
 
 	if (a->at != b->at)
@@ -128,23 +129,100 @@ cmp_items(const void *pa, const void *pb, void *arg)
 		if (a->event_id != b->event_id)
 			return a->event_id < b->event_id ? -1 : 1;
 	}
-	else if ((c = cmp_text(arg, a, b)) != 0)
+	else if ((c = cmp_text(arena, a, b)) != 0)
 		return c;
 	return (a->kind > b->kind) - (a->kind < b->kind);
 }
 
-size_t
-tl_prepare(tl_item *items, size_t n, const char *arena, int64_t as_of)
+int
+tl_compare(const tl_item *a, const tl_item *b, const char *arena)
 {
-	bool		sorted = true;
+	return cmp_inline(a, b, arena);
+}
+
+static int
+cmp_items(const void *pa, const void *pb, void *arg)
+{
+	return cmp_inline(pa, pb, arg);
+}
+
+/* more runs than this: the input is not "a few sorted sources"; use qsort */
+#define TL_MAX_RUNS 64
+
+void
+tl_sort(tl_item *items, size_t n, const char *arena, tl_item *scratch)
+{
+	size_t		runs[TL_MAX_RUNS + 1];
+	size_t		nruns = 1;
+	tl_item    *src = items;
+	tl_item    *dst = scratch;
+
+	/* the ascending runs; rows usually arrive as one run per source table */
+	runs[0] = 0;
+	for (size_t i = 1; i < n; i++)
+	{
+		if (cmp_inline(&items[i - 1], &items[i], arena) <= 0)
+			continue;
+		if (nruns == TL_MAX_RUNS || scratch == NULL)
+		{
+			qsort_r(items, n, sizeof(tl_item), cmp_items, (void *) arena);
+			return;
+		}
+		runs[nruns++] = i;
+	}
+	if (nruns == 1)
+		return;
+	runs[nruns] = n;
+
+	/* merge neighbouring runs pairwise, ping-ponging between the buffers */
+	while (nruns > 1)
+	{
+		size_t		k = 0;
+
+		for (size_t r = 0; r < nruns; r += 2)
+		{
+			size_t		lo = runs[r];
+			size_t		mid = runs[r + 1];
+			size_t		hi = (r + 1 < nruns) ? runs[r + 2] : mid;
+			size_t		i = lo,
+						j = mid,
+						o = lo;
+
+			/* left first on ties: stable */
+			while (i < mid && j < hi)
+			{
+				if (cmp_inline(&src[j], &src[i], arena) < 0)
+					dst[o++] = src[j++];
+				else
+					dst[o++] = src[i++];
+			}
+			if (i < mid)
+				memcpy(&dst[o], &src[i], (mid - i) * sizeof(tl_item));
+			else if (j < hi)
+				memcpy(&dst[o], &src[j], (hi - j) * sizeof(tl_item));
+			runs[k++] = lo;		/* r/2 <= r: entries not yet read stay intact */
+		}
+		runs[k] = n;
+		nruns = k;
+		{
+			tl_item    *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != items)
+		memcpy(items, src, n * sizeof(tl_item));
+}
+
+size_t
+tl_prepare(tl_item *items, size_t n, const char *arena, int64_t as_of,
+		   tl_item *scratch)
+{
 	int			state = -1;
 	size_t		kept;
 
-	/* rows usually arrive in order (index scans, ORDER BY): skip the sort */
-	for (size_t i = 1; i < n && sorted; i++)
-		sorted = cmp_items(&items[i - 1], &items[i], (void *) arena) <= 0;
-	if (!sorted)
-		qsort_r(items, n, sizeof(tl_item), cmp_items, (void *) arena);
+	tl_sort(items, n, arena, scratch);
 
 	/* items after as_of are ignored: they are a suffix once sorted */
 	kept = n;
@@ -222,17 +300,20 @@ tl_chat_compute(const tl_item *items, size_t n, const tl_chat_info *info,
 				if (has_window && !window_closed)
 				{
 					int64_t		start = pending_start > out->opened_at ? pending_start : out->opened_at;
-					double		bs = business(cal, start, it->at);
+					bool		first = (out->first_replied_at_after_open == TL_NULL_TIME);
+					bool		operating = cal->is_operating(cal->arg, it->at);
+					/* the calendar is the costly part: ask only when needed */
+					double		bs = (first || operating) ? business(cal, start, it->at) : 0.0;
 
 					out->reply_count++;
 					total_us += it->at - start;
-					if (out->first_replied_at_after_open == TL_NULL_TIME)
+					if (first)
 					{
 						out->first_replied_at_after_open = it->at;
 						out->waiting_time = SECS(it->at - start);
 						out->op_waiting_time = bs;
 					}
-					if (cal->is_operating(cal->arg, it->at))
+					if (operating)
 					{
 						out->op_reply_count++;
 						out->op_total_reply_time += bs;

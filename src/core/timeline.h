@@ -14,7 +14,7 @@
  * Operating hours come in through tl_calendar callbacks so the core needs no
  * calendar of its own (the unit tests pass a fake one).
  *
- * No allocation, no PostgreSQL headers.
+ * No allocation (callers pass scratch space), no PostgreSQL headers.
  */
 #ifndef CS_CORE_TIMELINE_H
 #define CS_CORE_TIMELINE_H
@@ -181,9 +181,22 @@ const char *tl_state_name(int kind);
  * Sort (at, rank, event_id or id bytes, kind), drop the items after as_of,
  * and set TL_F_EFFECTIVE on state events that change the state (a state
  * event repeating the current state is a duplicate).  Returns the number of
- * items kept (a prefix of the array).
+ * items kept (a prefix of the array).  scratch (room for n items, or NULL)
+ * lets the sort merge the sorted runs the rows usually arrive in.
  */
-size_t		tl_prepare(tl_item *items, size_t n, const char *arena, int64_t as_of);
+size_t		tl_prepare(tl_item *items, size_t n, const char *arena, int64_t as_of,
+					   tl_item *scratch);
+
+/*
+ * Sort items in timeline order.  Input made of a few ascending runs (one per
+ * source table, or per parallel worker) is merged in linear passes through
+ * scratch (room for n items); many runs, or no scratch, fall back to qsort.
+ * Stable.
+ */
+void		tl_sort(tl_item *items, size_t n, const char *arena, tl_item *scratch);
+
+/* three-way timeline order of two items (the order tl_sort produces) */
+int			tl_compare(const tl_item *a, const tl_item *b, const char *arena);
 
 /* chat-level metrics over prepared items */
 void		tl_chat_compute(const tl_item *items, size_t n, const tl_chat_info *info,

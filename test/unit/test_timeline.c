@@ -78,6 +78,7 @@ static const tl_calendar cal = {FakeBusiness, FakeOperating, NULL};
 typedef struct Chat
 {
 	tl_item		items[256];
+	tl_item		scratch[256];
 	size_t		n;
 	char		arena[8192];
 	size_t		arena_len;
@@ -153,7 +154,7 @@ Info(int64_t as_of)
 static size_t
 Prepare(Chat *c, int64_t as_of)
 {
-	return tl_prepare(c->items, c->n, c->arena, as_of);
+	return tl_prepare(c->items, c->n, c->arena, as_of, c->scratch);
 }
 
 static void
@@ -735,6 +736,84 @@ test_replay(void **state)
 	assert_int_equal(cs[1].last_priority, 4);
 }
 
+/*
+ * tl_sort: input made of k ascending runs (k = 1 .. beyond the run limit,
+ * where it falls back to qsort) comes out in tl_compare order, as a
+ * permutation of the input, with equal items in input order (stable).
+ * Equal times, ranks and ids are frequent on purpose.
+ */
+#define SORT_N 700
+
+static void
+test_sort_runs(void **state)
+{
+	static tl_item items[SORT_N];
+	static tl_item scratch[SORT_N];
+	static char arena[SORT_N * 2];
+	static bool seen[SORT_N];
+	unsigned	seed = 11;
+
+	(void) state;
+	for (size_t i = 0; i < SORT_N; i++)
+		arena[2 * i] = (char) ('a' + i % 3), arena[2 * i + 1] = (char) ('a' + i % 2);
+	for (int k = 1; k <= 90; k += (k < 8 ? 1 : 7))
+	{
+		for (int with_scratch = 0; with_scratch < 2; with_scratch++)
+		{
+			size_t		n = (size_t) (rand_r(&seed) % SORT_N) + 1;
+			size_t		begin = 0;
+
+			for (size_t i = 0; i < n; i++)
+			{
+				tl_item    *it = &items[i];
+
+				memset(it, 0, sizeof(*it));
+				it->at = rand_r(&seed) % 40;
+				it->rank = (uint8_t) (1 + rand_r(&seed) % 3);
+				it->kind = (uint8_t) (rand_r(&seed) % TL_NKINDS);
+				it->event_id = rand_r(&seed) % 4;
+				it->flags = TL_F_HAS_TEXT;
+				it->id_off = (uint32_t) (2 * i);	/* unique: the permutation check */
+				it->id_len = 1 + (uint32_t) (rand_r(&seed) % 2);
+			}
+			/* k runs: sort each slice (qsort via a NULL scratch) */
+			for (int r = 0; r < k; r++)
+			{
+				size_t		end = (size_t) ((uint64_t) n * (r + 1) / k);
+
+				tl_sort(&items[begin], end - begin, arena, NULL);
+				begin = end;
+			}
+			/* stability is judged by position before the sort */
+			{
+				static uint32_t pos[SORT_N];
+
+				for (size_t i = 0; i < n; i++)
+					pos[items[i].id_off / 2] = (uint32_t) i;
+				tl_sort(items, n, arena, with_scratch ? scratch : NULL);
+				memset(seen, 0, sizeof(seen));
+				for (size_t i = 0; i < n; i++)
+				{
+					uint32_t	tag = items[i].id_off / 2;
+
+					assert_true(tag < n);
+					assert_false(seen[tag]);
+					seen[tag] = true;
+					if (i > 0)
+					{
+						int			c = tl_compare(&items[i - 1], &items[i], arena);
+
+						assert_true(c <= 0);
+						/* merging keeps equal items in input order (qsort need not) */
+						if (c == 0 && with_scratch && k <= 64)
+							assert_true(pos[items[i - 1].id_off / 2] < pos[tag]);
+					}
+				}
+			}
+		}
+	}
+}
+
 static void
 test_kind_names(void **state)
 {
@@ -781,6 +860,7 @@ main(void)
 		cmocka_unit_test(test_message_after_close),
 		cmocka_unit_test(test_calls_and_missed),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_sort_runs),
 		cmocka_unit_test(test_kind_names),
 	};
 
