@@ -87,6 +87,7 @@ typedef struct ExportTempDir ExportTempDir;
 extern ExportTempDir *ExportTempDirCreate(void);
 extern const char *ExportTempDirPath(ExportTempDir *t);
 extern void ExportTempDirRemove(ExportTempDir *t);
+extern void ExportTempDirDisown(const char *path);
 extern void ExportEncrypt(ExportRequest *req, const char *plain_path,
 						  const char *tmpdir, int out_fd);
 extern bytea *ExportReadFile(int fd, bool want_bytea, int64 *size, char *sha256_hex);

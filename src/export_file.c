@@ -94,6 +94,21 @@ ExportTempDirRemove(ExportTempDir *t)
 		current_tempdir = NULL;
 }
 
+/*
+ * ExportTempDirDisown
+ *		The directory at path is now removed by someone else (the workbook
+ *		close thread of a cancelled export): forget it.
+ */
+void
+ExportTempDirDisown(const char *path)
+{
+	if (current_tempdir != NULL && strcmp(current_tempdir->path, path) == 0)
+	{
+		current_tempdir->removed = true;
+		current_tempdir = NULL;
+	}
+}
+
 static void
 TempDirResetCallback(void *arg)
 {
@@ -124,7 +139,8 @@ ExportTempDirCreate(void)
 	ExportTempDir *t = palloc0(sizeof(ExportTempDir));
 	char		base[MAXPGPATH];
 
-	snprintf(base, sizeof(base), "%s/%s", DataDir, PG_TEMP_FILES_DIR);
+	/* the default tablespace's temp area, swept at server start */
+	snprintf(base, sizeof(base), "%s/base/%s", DataDir, PG_TEMP_FILES_DIR);
 	if (MakePGDirectory(base) != 0 && errno != EEXIST)
 		ereport(ERROR,
 				(errcode_for_file_access(),

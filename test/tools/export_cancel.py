@@ -49,8 +49,9 @@ def leftovers(xdir, tmpbase, final=None):
     return found
 
 
-def wait_clean(xdir, tmpbase, final, timeout=3.0):
-    """Cleanup runs right after the error is sent: poll briefly."""
+def wait_clean(xdir, tmpbase, final, timeout=5.0):
+    """Cleanup follows the error: at once, or when an abandoned workbook close
+    finishes in its thread (it then removes the private directory)."""
     t0 = time.monotonic()
     while True:
         left = leftovers(xdir, tmpbase, final)
