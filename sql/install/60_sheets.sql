@@ -142,7 +142,9 @@ BEGIN
 
 	RETURN QUERY EXECUTE format($q$
 	WITH m AS (
-		SELECT t.chat_id, csstats.chat_metrics(t, $2) AS r
+		-- the column form of the aggregate: no composite per timeline row
+		SELECT t.chat_id, csstats.chat_metrics(t.channel_id, t.chat_id, t.at, t.seq, t.kind,
+			t.event_id, t.item_id, $2) AS r
 		FROM csstats.timeline t
 		WHERE t.channel_id = $1 AND %s
 		GROUP BY t.chat_id)
@@ -264,7 +266,10 @@ BEGIN
 
 	RETURN QUERY EXECUTE format($q$
 	WITH m AS (
-		SELECT t.chat_id, csstats.case_metrics(t, $2) AS cases
+		-- the column form of the aggregate: no composite per timeline row
+		SELECT t.chat_id, csstats.case_metrics(t.channel_id, t.chat_id, t.at, t.seq, t.kind,
+			t.event_id, t.item_id, t.value, t.medium_name, t.direction, t.state,
+			t.assignee_id, t.team_id, t.manager_ids, t.tags, t.priority, t.profile, $2) AS cases
 		FROM csstats.timeline t
 		WHERE t.channel_id = $1 AND %s
 		GROUP BY t.chat_id)
