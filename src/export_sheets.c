@@ -44,6 +44,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/wait_event.h"
 #include "utils/array.h"
@@ -158,6 +159,7 @@ typedef struct DocWriter
 #define CLOSE_RUNNING	0
 #define CLOSE_DONE		1
 #define CLOSE_ABANDONED 2
+#define CLOSE_CLEANED	3		/* abandoned, then cleaned up by the thread */
 typedef struct CloseJob
 {
 	cs_xlsx    *x;
@@ -924,6 +926,10 @@ PlanColumns(const SheetDef *def, TupleDesc td, List *profile_keys)
  * The document
  * ---------------------------------------------------------------------
  */
+static void KeepAbandoned(struct CloseJob *j);
+static void ReapAbandoned(bool wait);
+static void RegisterCloseExitHook(void);
+
 static void
 DocWriterCallback(void *arg)
 {
@@ -944,7 +950,7 @@ DocWriterCallback(void *arg)
 		if (__atomic_compare_exchange_n(&j->state, &expected, CLOSE_ABANDONED, false,
 										__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		{
-			pthread_detach(j->thread);
+			KeepAbandoned(j);
 			ExportTempDirDisown(w->tmpdir);
 			w->x = NULL;
 			return;
@@ -992,10 +998,84 @@ CloseThreadMain(void *arg)
 	{
 		/* the export was cancelled meanwhile: clean up alone */
 		cs_xlsx_free(j->x);
+		j->x = NULL;
 		RemoveDirNoLog(j->tmpdir);
-		free(j);
+		__atomic_store_n(&j->state, CLOSE_CLEANED, __ATOMIC_RELEASE);
 	}
 	return NULL;
+}
+
+/*
+ * Abandoned closes are joined later: when they are done (at the next
+ * export), or at backend exit, which waits for them so their private
+ * directories are removed even when the client disconnects right after the
+ * cancel.
+ */
+#define MAX_ABANDONED 16
+static CloseJob *abandoned[MAX_ABANDONED];
+static int	n_abandoned = 0;
+static bool abandoned_hook = false;
+
+static void
+ReapAbandoned(bool wait)
+{
+	int			i = 0;
+
+	while (i < n_abandoned)
+	{
+		CloseJob   *j = abandoned[i];
+
+		if (wait || __atomic_load_n(&j->state, __ATOMIC_ACQUIRE) == CLOSE_CLEANED)
+		{
+			pthread_join(j->thread, NULL);
+			free(j);
+			abandoned[i] = abandoned[--n_abandoned];
+			continue;
+		}
+		i++;
+	}
+}
+
+/* the close this backend is waiting for, if any */
+static CloseJob *running_job = NULL;
+
+static void
+ReapAbandonedAtExit(int code, Datum arg)
+{
+	/* exiting (pg_terminate_backend) while a close runs: let it clean up */
+	if (running_job != NULL)
+	{
+		int			expected = CLOSE_RUNNING;
+		CloseJob   *j = running_job;
+
+		running_job = NULL;
+		if (__atomic_compare_exchange_n(&j->state, &expected, CLOSE_ABANDONED, false,
+										__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			ExportTempDirDisown(j->tmpdir);
+		pthread_join(j->thread, NULL);
+	}
+	ReapAbandoned(true);
+}
+
+static void
+RegisterCloseExitHook(void)
+{
+	if (!abandoned_hook)
+	{
+		on_proc_exit(ReapAbandonedAtExit, (Datum) 0);
+		abandoned_hook = true;
+	}
+}
+
+static void
+KeepAbandoned(CloseJob *j)
+{
+	running_job = NULL;
+	ReapAbandoned(false);
+	if (n_abandoned < MAX_ABANDONED)
+		abandoned[n_abandoned++] = j;
+	else
+		pthread_detach(j->thread);	/* can't happen in practice; leaks j */
 }
 
 /*
@@ -1017,6 +1097,8 @@ CloseWorkbook(DocWriter *w)
 	cs_err		err;
 	int			rc;
 
+	ReapAbandoned(false);
+	RegisterCloseExitHook();
 	if (j == NULL)
 	{
 		XlsxCheck(cs_xlsx_close(w->x, &err), &err);
@@ -1036,6 +1118,7 @@ CloseWorkbook(DocWriter *w)
 		return;
 	}
 	w->close_job = j;
+	running_job = j;
 	while (__atomic_load_n(&j->state, __ATOMIC_ACQUIRE) == CLOSE_RUNNING)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -1045,6 +1128,7 @@ CloseWorkbook(DocWriter *w)
 	}
 	pthread_join(j->thread, NULL);
 	w->close_job = NULL;
+	running_job = NULL;
 	err = j->err;
 	rc = j->rc;
 	free(j);
