@@ -88,6 +88,7 @@ extern ExportTempDir *ExportTempDirCreate(void);
 extern const char *ExportTempDirPath(ExportTempDir *t);
 extern void ExportTempDirRemove(ExportTempDir *t);
 extern void ExportTempDirDisown(const char *path);
+extern void ExportRemoveFlatDir(const char *dir, bool may_log);
 extern void ExportEncrypt(ExportRequest *req, const char *plain_path,
 						  const char *tmpdir, int out_fd);
 extern bytea *ExportReadFile(int fd, bool want_bytea, int64 *size, char *sha256_hex);

@@ -59,9 +59,14 @@ struct ExportTempDir
 static ExportTempDir *current_tempdir = NULL;
 static bool exit_hook_registered = false;
 
-/* Remove every entry of dir (flat: the export creates no subdirectories). */
-static void
-RemoveDirQuietly(const char *dir)
+/*
+ * ExportRemoveFlatDir
+ *		Remove every entry of dir (flat: the export creates no
+ *		subdirectories), then dir.  The workbook-close thread calls it with
+ *		may_log = false: it must not touch PostgreSQL's elog machinery.
+ */
+void
+ExportRemoveFlatDir(const char *dir, bool may_log)
 {
 	DIR		   *d = opendir(dir);
 	struct dirent *de;
@@ -74,12 +79,12 @@ RemoveDirQuietly(const char *dir)
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-			if (unlink(p) != 0 && errno != ENOENT)
+			if (unlink(p) != 0 && errno != ENOENT && may_log)
 				elog(WARNING, "could not remove temporary export file \"%s\": %m", p);
 		}
 		closedir(d);
 	}
-	if (rmdir(dir) != 0 && errno != ENOENT)
+	if (rmdir(dir) != 0 && errno != ENOENT && may_log)
 		elog(WARNING, "could not remove temporary export directory \"%s\": %m", dir);
 }
 
@@ -89,7 +94,7 @@ ExportTempDirRemove(ExportTempDir *t)
 	if (t == NULL || t->removed)
 		return;
 	t->removed = true;
-	RemoveDirQuietly(t->path);
+	ExportRemoveFlatDir(t->path, true);
 	if (current_tempdir == t)
 		current_tempdir = NULL;
 }
@@ -124,7 +129,7 @@ TempDirExitHook(int code, Datum arg)
 	if (current_tempdir != NULL && !current_tempdir->removed)
 	{
 		current_tempdir->removed = true;
-		RemoveDirQuietly(current_tempdir->path);
+		ExportRemoveFlatDir(current_tempdir->path, true);
 	}
 }
 

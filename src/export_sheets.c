@@ -963,28 +963,6 @@ DocWriterCallback(void *arg)
 	w->x = NULL;
 }
 
-/* Remove a flat directory; for the close thread, so no logging. */
-static void
-RemoveDirNoLog(const char *dir)
-{
-	DIR		   *d = opendir(dir);
-	struct dirent *de;
-	char		p[MAXPGPATH];
-
-	if (d != NULL)
-	{
-		while ((de = readdir(d)) != NULL)
-		{
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-			(void) unlink(p);
-		}
-		closedir(d);
-	}
-	(void) rmdir(dir);
-}
-
 static void *
 CloseThreadMain(void *arg)
 {
@@ -999,7 +977,7 @@ CloseThreadMain(void *arg)
 		/* the export was cancelled meanwhile: clean up alone */
 		cs_xlsx_free(j->x);
 		j->x = NULL;
-		RemoveDirNoLog(j->tmpdir);
+		ExportRemoveFlatDir(j->tmpdir, false);
 		__atomic_store_n(&j->state, CLOSE_CLEANED, __ATOMIC_RELEASE);
 	}
 	return NULL;

@@ -128,6 +128,12 @@ CREATE FUNCTION csstats.user_chat_sheet(channel_id text, since timestamptz DEFAU
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	SET enable_hashagg = off
+	-- The planner cannot estimate how many chats the grouped timeline yields
+	-- (it guesses 200), and with a second large channel in the database it
+	-- then joined the selection by a nested loop: 100M comparisons, 4.1 s
+	-- instead of 0.37 s for 10,000 chats.  Hash and merge joins are right at
+	-- every size here (3 chats: 6 ms).
+	SET enable_nestloop = off
 AS $$
 DECLARE
 	tmpl text := csstats.channel_chat_url_template(user_chat_sheet.channel_id);

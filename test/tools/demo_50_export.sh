@@ -29,7 +29,10 @@ for fmt, name in (("xlsx", "csstats-demo-chats.xlsx"), ("json", "csstats-demo-ch
                 (pw, f"demo: every sheet of the demo channel as {fmt}", fmt))
     data = bytes(cur.fetchone()[0])
     path = os.path.join(out, name)
-    with open(path, "wb") as f:
+    # owner-only, like the server-side export files
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
     cur.execute("SELECT id, sha256 FROM csstats.export_audit ORDER BY id DESC LIMIT 1")
     aid, sha = cur.fetchone()
