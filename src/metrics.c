@@ -52,6 +52,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
+#include "port/pg_bitutils.h"
 
 #include "calendar.h"
 #include "csstats.h"
@@ -207,7 +208,8 @@ ArenaReserve(MetricsState *st, size_t len)
 
 	if (st->arena_len + len <= st->arena_max)
 		return;
-	newmax = Max(st->arena_max * 2, st->arena_len + len + 256);
+	/* powers of two: AllocSet rounds requests up to them anyway */
+	newmax = pg_nextpower2_size_t(Max(st->arena_len + len, 256));
 	if (newmax > PG_UINT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -368,6 +370,26 @@ GetState(FunctionCallInfo fcinfo, bool for_cases, TimestampTz as_of)
 	return st;
 }
 
+/* equality of short strings without a libc call (chat ids: once per row) */
+static inline bool
+SameBytes(const char *a, const char *b, int len)
+{
+	for (; len >= 8; a += 8, b += 8, len -= 8)
+	{
+		uint64		x,
+					y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	for (; len > 0; a++, b++, len--)
+		if (*a != *b)
+			return false;
+	return true;
+}
+
 /* one chat per group: mixing chats would silently mislead */
 static void
 CheckChat(MetricsState *st, const char *id, int len)
@@ -379,7 +401,7 @@ CheckChat(MetricsState *st, const char *id, int len)
 		st->chat_id[len] = '\0';
 		st->chat_id_len = len;
 	}
-	else if (len != st->chat_id_len || memcmp(id, st->chat_id, len) != 0)
+	else if (len != st->chat_id_len || !SameBytes(id, st->chat_id, len))
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
 				 errmsg("timeline rows of more than one chat in one %s group",
