@@ -23,7 +23,8 @@ OBJS = \
 	src/core/agile.o \
 	src/core/cfb.o \
 	src/core/zipenc.o \
-	src/core/cserr.o
+	src/core/cserr.o \
+	src/core/utf8.o
 
 # cserr.c's vsnprintf wrapper trips PostgreSQL's -Wmissing-format-attribute
 src/core/cserr.o: override CFLAGS += -Wno-missing-format-attribute

@@ -2,6 +2,7 @@
  * agile.c - ECMA-376 Agile Encryption of an OOXML package (see agile.h).
  */
 #include "agile.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -118,49 +119,18 @@ cs_agile_password_utf16le(const char *utf8, uint8_t *out, size_t *out_len,
 						  cs_err *err)
 {
 	const unsigned char *p = (const unsigned char *) utf8;
+	const unsigned char *end;
 	size_t		o = 0;
 
 	if (utf8 == NULL || *utf8 == '\0')
 		return cs_err_set(err, CS_ERR_BADARG, "password must not be empty");
-	while (*p)
+	end = p + strlen(utf8);
+	while (p < end)
 	{
 		uint32_t	cp;
-		int			n;
-		uint32_t	min;
+		size_t		n = cs_utf8_decode(p, (size_t) (end - p), &cp);
 
-		if (p[0] < 0x80)
-		{
-			cp = p[0];
-			n = 1;
-			min = 0;
-		}
-		else if ((p[0] & 0xE0) == 0xC0)
-		{
-			cp = p[0] & 0x1F;
-			n = 2;
-			min = 0x80;
-		}
-		else if ((p[0] & 0xF0) == 0xE0)
-		{
-			cp = p[0] & 0x0F;
-			n = 3;
-			min = 0x800;
-		}
-		else if ((p[0] & 0xF8) == 0xF0)
-		{
-			cp = p[0] & 0x07;
-			n = 4;
-			min = 0x10000;
-		}
-		else
-			return cs_err_set(err, CS_ERR_BADARG, "password is not valid UTF-8");
-		for (int i = 1; i < n; i++)
-		{
-			if ((p[i] & 0xC0) != 0x80)
-				return cs_err_set(err, CS_ERR_BADARG, "password is not valid UTF-8");
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		if (n == 0)
 			return cs_err_set(err, CS_ERR_BADARG, "password is not valid UTF-8");
 		p += n;
 		if (cp >= 0x10000)

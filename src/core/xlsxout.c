@@ -2,6 +2,7 @@
  * xlsxout.c - streaming XLSX writer with the export cell rules (see xlsxout.h).
  */
 #include "xlsxout.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -60,57 +61,13 @@ static uint32_t
 utf8_next(const unsigned char *s, size_t len, size_t *n)
 {
 	uint32_t	cp;
-	size_t		need;
-	uint32_t	min;
 
-	if (s[0] < 0x80)
-	{
-		*n = 1;
-		return s[0];
-	}
-	if ((s[0] & 0xE0) == 0xC0)
-	{
-		cp = s[0] & 0x1F;
-		need = 2;
-		min = 0x80;
-	}
-	else if ((s[0] & 0xF0) == 0xE0)
-	{
-		cp = s[0] & 0x0F;
-		need = 3;
-		min = 0x800;
-	}
-	else if ((s[0] & 0xF8) == 0xF0)
-	{
-		cp = s[0] & 0x07;
-		need = 4;
-		min = 0x10000;
-	}
-	else
+	*n = cs_utf8_decode(s, len, &cp);
+	if (*n == 0)
 	{
 		*n = 1;
 		return 0xFFFD;
 	}
-	if (need > len)
-	{
-		*n = 1;
-		return 0xFFFD;
-	}
-	for (size_t i = 1; i < need; i++)
-	{
-		if ((s[i] & 0xC0) != 0x80)
-		{
-			*n = 1;
-			return 0xFFFD;
-		}
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-	{
-		*n = 1;
-		return 0xFFFD;
-	}
-	*n = need;
 	return cp;
 }
 

@@ -14,7 +14,7 @@ PY=${PY:-/usr/bin/python3}
 W=$(mktemp -d /tmp/csstats-bench-enc.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 mkdir "$W/tmp"
-gcc -std=gnu11 -O2 -I"$SRC/src/core" "$SRC/test/tools/csenc.c" "$SRC"/src/core/{cserr,cfb,agile,xlsxout,zipenc}.c \
+gcc -std=gnu11 -O2 -I"$SRC/src/core" "$SRC/test/tools/csenc.c" "$SRC"/src/core/{cserr,cfb,utf8,agile,xlsxout,zipenc}.c \
     $(pkg-config --cflags --libs xlsxwriter openssl libzip) -lm -o "$W/csenc"
 head -c 5242880 /dev/urandom > "$W/p5.bin"
 head -c 104857600 /dev/urandom > "$W/p100.bin"

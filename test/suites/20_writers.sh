@@ -25,7 +25,7 @@ refuse() {
 rss() { sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p' "$1"; }
 
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -I"$SRC/src/core" \
-    "$SRC/test/tools/csenc.c" "$SRC"/src/core/{cserr,cfb,agile,xlsxout,zipenc}.c \
+    "$SRC/test/tools/csenc.c" "$SRC"/src/core/{cserr,cfb,utf8,agile,xlsxout,zipenc}.c \
     $(pkg-config --cflags --libs xlsxwriter openssl libzip) -lm -o "$W/csenc"
 C="$W/csenc"
 PW='Secret123'
