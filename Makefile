@@ -15,6 +15,7 @@ OBJS = \
 	src/core/calendar.o \
 	src/metrics.o \
 	src/core/timeline.o \
+	src/core/tlpack.o \
 	src/export.o \
 	src/export_sheets.o \
 	src/export_file.o \

@@ -57,6 +57,7 @@
 #include "calendar.h"
 #include "csstats.h"
 #include "timeline.h"
+#include "tlpack.h"
 
 /* columns of csstats.timeline the aggregates read, found by name once */
 enum
@@ -115,27 +116,60 @@ typedef struct CurrentRow
 	Datum		profile;		/* jsonb or 0 */
 } CurrentRow;
 
+/*
+ * A chat's rows, packed (src/core/tlpack.c) into a chain of chunks in the
+ * aggregate context: a record never spans chunks, chunks never move, and
+ * nothing is copied as a chat grows.  A hash aggregate holds every chat's
+ * state at once, so their size is most of the aggregates' memory traffic.
+ *
+ * A chunk with reset set starts a new packed stream (the reader starts
+ * afresh); the others continue the previous chunk's.  Combining states
+ * appends the other state's streams as they are, without decoding them.
+ */
+typedef struct PackChunk
+{
+	struct PackChunk *next;
+	uint32		used;
+	uint32		cap;
+	bool		reset;
+	uint8		data[FLEXIBLE_ARRAY_MEMBER];
+} PackChunk;
+
+/* chunk allocations double up to this (AllocSet's largest pooled chunk) */
+#define CHUNK_ALLOC_MAX 8192
+/* the state and its first chunk are one allocation of this size */
+#define STATE_ALLOC 1024
+
 typedef struct MetricsState
 {
 	MemoryContext cxt;
 	bool		for_cases;		/* keep attribute values and the current row */
-	TimestampTz as_of;
-	char	   *chat_id;
-	int			chat_id_len;
-	char	   *channel_id;
 	bool		has_chat_row;
-	TimestampTz created_at;
 	bool		is_call;
 	bool		is_inbound;
-	CurrentRow	current;
+	int			chat_id_len;
+	TimestampTz as_of;
+	char	   *chat_id;
+	char	   *channel_id;
+	TimestampTz created_at;
+	CurrentRow *current;		/* case metrics only */
 	uint32		kinds_seen;		/* bit per tl_kind, including rows after as_of */
-	tl_item    *items;
-	size_t		nitems;
-	size_t		maxitems;
-	char	   *arena;
-	size_t		arena_len;
-	size_t		arena_max;
+	size_t		nitems;			/* records */
+	size_t		text_len;		/* their texts' full lengths, summed */
+	size_t		packed_len;		/* bytes of all chunks */
+	PackChunk  *head;
+	PackChunk  *tail;
+	bool		need_reset;		/* the tail is another state's: next item starts a stream */
+	tlp_writer	w;
 } MetricsState;
+
+/* a state's rows decoded for the state machine (final functions) */
+typedef struct Decoded
+{
+	tl_item    *items;
+	size_t		n;				/* after tl_prepare: the items up to as_of */
+	char	   *arena;
+} Decoded;
 
 #define SEEN(st, k) (((st)->kinds_seen & (UINT32_C(1) << (k))) != 0)
 
@@ -200,52 +234,129 @@ GetRowLayout(FunctionCallInfo fcinfo, HeapTupleHeader row, bool for_cases)
 	return layout;
 }
 
-/* make room for len more arena bytes */
-static void
-ArenaReserve(MetricsState *st, size_t len)
+static void pg_attribute_noreturn()
+TooLarge(const MetricsState *st)
 {
-	size_t		newmax;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("timeline of chat \"%s\" is too large", st->chat_id ? st->chat_id : "")));
+}
 
-	if (st->arena_len + len <= st->arena_max)
-		return;
+/* a new tail chunk with room for at least need bytes */
+static PackChunk *
+NewChunk(MetricsState *st, size_t need)
+{
 	/* powers of two: AllocSet rounds requests up to them anyway */
-	newmax = pg_nextpower2_size_t(Max(st->arena_len + len, 256));
-	if (newmax > PG_UINT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("timeline of chat \"%s\" is too large", st->chat_id ? st->chat_id : "")));
-	st->arena = st->arena ? repalloc(st->arena, newmax) : MemoryContextAlloc(st->cxt, newmax);
-	st->arena_max = newmax;
+	size_t		size = Min(pg_nextpower2_size_t((size_t) st->tail->cap + offsetof(PackChunk, data)) * 2,
+						   CHUNK_ALLOC_MAX);
+	PackChunk  *c;
+
+	if (size < offsetof(PackChunk, data) + need)
+	{
+		if (need > MaxAllocSize / 2)
+			TooLarge(st);
+		size = offsetof(PackChunk, data) + need;	/* a long text: its own chunk */
+	}
+	c = MemoryContextAlloc(st->cxt, size);
+	c->next = NULL;
+	c->used = 0;
+	c->cap = (uint32) (size - offsetof(PackChunk, data));
+	c->reset = st->need_reset;
+	if (st->need_reset)
+	{
+		tlp_writer_init(&st->w);
+		st->need_reset = false;
+	}
+	st->tail->next = c;
+	st->tail = c;
+	return c;
 }
 
-/* append bytes to the state's string arena; returns the offset */
-static uint32
-ArenaAdd(MetricsState *st, const char *data, size_t len)
+/* bytes of the stream that starts at chunk c (c and the chunks that continue it) */
+static size_t
+StreamLen(const PackChunk *c)
 {
-	size_t		off = st->arena_len;
+	size_t		len = 0;
 
-	ArenaReserve(st, len);
-	memcpy(st->arena + off, data, len);
-	st->arena_len += len;
-	return (uint32) off;
+	for (const PackChunk *e = c; e != NULL && (e == c || !e->reset); e = e->next)
+		len += e->used;
+	return len;
 }
 
-/* make room for n more items */
+/* the chunk that starts the next stream */
+static const PackChunk *
+NextStream(const PackChunk *c)
+{
+	do
+		c = c->next;
+	while (c != NULL && !c->reset);
+	return c;
+}
+
+/* copy the stream starting at c to out; returns its length */
+static size_t
+CopyStream(const PackChunk *c, uint8 *out)
+{
+	size_t		len = 0;
+
+	for (const PackChunk *e = c; e != NULL && (e == c || !e->reset); e = e->next)
+	{
+		memcpy(out + len, e->data, e->used);
+		len += e->used;
+	}
+	return len;
+}
+
+/* append one item (its text: text/len) to the state */
+static inline void
+PackItem(MetricsState *st, const tl_item *it, const char *text, size_t len)
+{
+	PackChunk  *c = st->tail;
+	size_t		bound = TLP_RECORD_BOUND(len);
+	size_t		k;
+
+	/* decoded, the chat's items and texts must fit a palloc */
+	if (unlikely(st->nitems + 1 > MaxAllocSize / sizeof(tl_item) ||
+				 st->text_len + len >= MaxAllocSize))
+		TooLarge(st);
+	if (unlikely(c->cap - c->used < bound || st->need_reset))
+		c = NewChunk(st, bound);
+	k = tlp_write(&st->w, c->data + c->used, it, text, len);
+	c->used += (uint32) k;
+	st->packed_len += k;
+	st->text_len += len;
+	st->nitems++;
+}
+
+/*
+ * Decode a state's rows into d (palloc'd in the current context).  The
+ * state's own data was checked when it was packed or deserialized, so a
+ * failure here cannot happen.
+ */
 static void
-ItemsReserve(MetricsState *st, size_t n)
+DecodeState(const MetricsState *st, Decoded *d, tlp_reader *r)
 {
-	size_t		newmax = st->maxitems;
+	size_t		alen = 0;
+	size_t		i = 0;
 
-	if (st->nitems + n <= st->maxitems)
-		return;
-	while (newmax < st->nitems + n)
-		newmax = newmax * 2;
-	if (newmax > MaxAllocSize / sizeof(tl_item))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("timeline of chat \"%s\" is too large", st->chat_id ? st->chat_id : "")));
-	st->items = repalloc(st->items, sizeof(tl_item) * newmax);
-	st->maxitems = newmax;
+	d->items = palloc(sizeof(tl_item) * Max(st->nitems, 1));
+	d->arena = palloc(Max(st->text_len, 1));
+	for (const PackChunk *c = st->head; c != NULL; c = c->next)
+	{
+		const char *why = NULL;
+		size_t		k;
+
+		if (c->reset)
+			tlp_reader_init(r);
+		k = tlp_read_stream(r, c->data, c->used, d->items + i, st->nitems - i,
+							d->arena, &alen, st->text_len, &why);
+		if (k == SIZE_MAX)
+			elog(ERROR, "metrics state of chat \"%s\" is corrupt: %s", st->chat_id, why);
+		i += k;
+	}
+	if (i != st->nitems || alen != st->text_len)
+		elog(ERROR, "metrics state of chat \"%s\" has fewer items than counted", st->chat_id);
+	d->n = i;
 }
 
 static char *
@@ -268,14 +379,25 @@ TextEquals(Datum d, const char *s)
 static MetricsState *
 StateCreate(MemoryContext cxt, bool for_cases, TimestampTz as_of)
 {
-	MetricsState *st = MemoryContextAllocZero(cxt, sizeof(MetricsState));
+	/* the state and its first chunk: one allocation for a short chat */
+	MetricsState *st = MemoryContextAlloc(cxt, STATE_ALLOC);
+	PackChunk  *first = (PackChunk *) ((char *) st + MAXALIGN(sizeof(MetricsState)));
 
+	StaticAssertStmt(MAXALIGN(sizeof(MetricsState)) + offsetof(PackChunk, data) + 64 <= STATE_ALLOC,
+					 "STATE_ALLOC leaves no room for a first chunk");
+	memset(st, 0, sizeof(MetricsState));
 	st->cxt = cxt;
 	st->for_cases = for_cases;
 	st->as_of = as_of;
 	st->created_at = DT_NOBEGIN;
-	st->maxitems = 32;
-	st->items = MemoryContextAlloc(cxt, sizeof(tl_item) * st->maxitems);
+	if (for_cases)
+		st->current = MemoryContextAllocZero(cxt, sizeof(CurrentRow));
+	first->next = NULL;
+	first->used = 0;
+	first->reset = true;
+	first->cap = STATE_ALLOC - MAXALIGN(sizeof(MetricsState)) - offsetof(PackChunk, data);
+	st->head = st->tail = first;
+	tlp_writer_init(&st->w);
 	return st;
 }
 
@@ -307,67 +429,19 @@ AddChatRow(MetricsState *st, const Datum *v, const bool *n, TimestampTz at)
 
 	old = MemoryContextSwitchTo(st->cxt);
 #define CUR_TEXT(field, col) \
-	st->current.field = n[col] ? NULL : TextDup(st->cxt, v[col])
+	st->current->field = n[col] ? NULL : TextDup(st->cxt, v[col])
 	CUR_TEXT(state, COL_STATE);
 	CUR_TEXT(assignee_id, COL_ASSIGNEE_ID);
 	CUR_TEXT(team_id, COL_TEAM_ID);
 	CUR_TEXT(priority, COL_PRIORITY);
 #undef CUR_TEXT
-	st->current.manager_ids = n[COL_MANAGER_IDS] ? (Datum) 0 :
+	st->current->manager_ids = n[COL_MANAGER_IDS] ? (Datum) 0 :
 		PointerGetDatum(PG_DETOAST_DATUM_COPY(v[COL_MANAGER_IDS]));
-	st->current.tags = n[COL_TAGS] ? (Datum) 0 :
+	st->current->tags = n[COL_TAGS] ? (Datum) 0 :
 		PointerGetDatum(PG_DETOAST_DATUM_COPY(v[COL_TAGS]));
-	st->current.profile = n[COL_PROFILE] ? (Datum) 0 :
+	st->current->profile = n[COL_PROFILE] ? (Datum) 0 :
 		PointerGetDatum(PG_DETOAST_DATUM_COPY(v[COL_PROFILE]));
 	MemoryContextSwitchTo(old);
-}
-
-/* kinds by name, without a string table walk per row */
-static int
-ItemKind(int seq, const char *s, size_t len)
-{
-	if (seq == TL_RANK_MESSAGE)
-	{
-		if (len == 4 && memcmp(s, "user", 4) == 0)
-			return TL_MSG_USER;
-		if (len == 7 && memcmp(s, "manager", 7) == 0)
-			return TL_MSG_MANAGER;
-		if (len == 3 && memcmp(s, "bot", 3) == 0)
-			return TL_MSG_BOT;
-		return -1;
-	}
-	if (seq == TL_RANK_EVENT || seq == TL_RANK_MEET)
-		return tl_kind_from_name(s, len, seq);
-	return -1;
-}
-
-static const char *
-AggName(bool for_cases)
-{
-	return for_cases ? "case_metrics" : "chat_metrics";
-}
-
-/* the state of this group, created on the first row */
-static MetricsState *
-GetState(FunctionCallInfo fcinfo, bool for_cases, TimestampTz as_of)
-{
-	MemoryContext aggcxt;
-	MetricsState *st;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", AggName(for_cases))));
-
-	st = PG_ARGISNULL(0) ? NULL : (MetricsState *) PG_GETARG_POINTER(0);
-	if (st == NULL)
-		st = StateCreate(aggcxt, for_cases, as_of);
-	else if (st->as_of != as_of)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be the same for every row of a chat"),
-				 errhint("Pass a constant or a per-chat value.")));
-	return st;
 }
 
 /* equality of short strings without a libc call (chat ids: once per row) */
@@ -388,6 +462,71 @@ SameBytes(const char *a, const char *b, int len)
 		if (*a != *b)
 			return false;
 	return true;
+}
+
+/* name == lit (a string literal), without a libc call */
+#define NAME_IS(s, len, lit) \
+	((len) == sizeof(lit) - 1 && SameBytes((s), (lit), sizeof(lit) - 1))
+
+/* kinds by name, without a string table walk for the common rows */
+static inline int
+ItemKind(int seq, const char *s, size_t len)
+{
+	if (seq == TL_RANK_MESSAGE)
+	{
+		if (NAME_IS(s, len, "user"))
+			return TL_MSG_USER;
+		if (NAME_IS(s, len, "manager"))
+			return TL_MSG_MANAGER;
+		if (NAME_IS(s, len, "bot"))
+			return TL_MSG_BOT;
+		return -1;
+	}
+	if (seq == TL_RANK_EVENT)
+	{
+		if (NAME_IS(s, len, "opened"))
+			return TL_OPENED;
+		if (NAME_IS(s, len, "closed"))
+			return TL_CLOSED;
+		if (NAME_IS(s, len, "queued"))
+			return TL_QUEUED;
+	}
+	if (seq == TL_RANK_EVENT || seq == TL_RANK_MEET)
+		return tl_kind_from_name(s, len, seq);
+	return -1;
+}
+
+static const char *
+AggName(bool for_cases)
+{
+	return for_cases ? "case_metrics" : "chat_metrics";
+}
+
+/* the state of this group, created on the first row */
+static MetricsState *
+GetState(FunctionCallInfo fcinfo, bool for_cases, TimestampTz as_of)
+{
+	MemoryContext aggcxt;
+	MetricsState *st = PG_ARGISNULL(0) ? NULL : (MetricsState *) PG_GETARG_POINTER(0);
+
+	/*
+	 * Only an aggregate makes a state (internal cannot come from SQL), so
+	 * the context is checked when the group's first row creates it.
+	 */
+	if (st == NULL)
+	{
+		if (!AggCheckCallContext(fcinfo, &aggcxt))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s called in non-aggregate context", AggName(for_cases))));
+		st = StateCreate(aggcxt, for_cases, as_of);
+	}
+	else if (st->as_of != as_of)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be the same for every row of a chat"),
+				 errhint("Pass a constant or a per-chat value.")));
+	return st;
 }
 
 /* one chat per group: mixing chats would silently mislead */
@@ -411,25 +550,51 @@ CheckChat(MetricsState *st, const char *id, int len)
 }
 
 /*
+ * A text datum's bytes without a function call for the usual cases (a
+ * short or plain in-line value); anything else is detoasted.
+ */
+static inline const char *
+TextBytes(Datum d, size_t *len)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	if (VARATT_IS_1B(v) && !VARATT_IS_1B_E(v))
+	{
+		*len = VARSIZE_1B(v) - VARHDRSZ_SHORT;
+		return VARDATA_1B(v);
+	}
+	if (VARATT_IS_4B_U(v))
+	{
+		*len = VARSIZE_4B(v) - VARHDRSZ;
+		return VARDATA_4B(v);
+	}
+	v = pg_detoast_datum_packed(v);
+	*len = VARSIZE_ANY_EXHDR(v);
+	return VARDATA_ANY(v);
+}
+
+/*
  * The shared transition step: one timeline row (its columns indexed by
  * COL_*; the chat level passes only chat_cols) into the state.
  */
 static void
 AddRow(MetricsState *st, const Datum *v, const bool *n)
 {
-	text	   *chat_id;
-	text	   *kind_t;
+	const char *s;
+	size_t		len;
 	int			seq;
 	int			kind;
 	TimestampTz at;
-	tl_item    *it;
+	tl_item		it;
+	const char *text = NULL;
+	size_t		text_len = 0;
 
 	if (n[COL_CHAT_ID])
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("timeline row has a null chat_id")));
-	chat_id = DatumGetTextPP(v[COL_CHAT_ID]);
-	CheckChat(st, VARDATA_ANY(chat_id), VARSIZE_ANY_EXHDR(chat_id));
+	s = TextBytes(v[COL_CHAT_ID], &len);
+	CheckChat(st, s, (int) len);
 	if (st->channel_id == NULL && !n[COL_CHANNEL_ID])
 		st->channel_id = TextDup(st->cxt, v[COL_CHANNEL_ID]);
 
@@ -443,13 +608,13 @@ AddRow(MetricsState *st, const Datum *v, const bool *n)
 		AddChatRow(st, v, n, at);
 		return;
 	}
-	kind_t = DatumGetTextPP(v[COL_KIND]);
-	kind = ItemKind(seq, VARDATA_ANY(kind_t), VARSIZE_ANY_EXHDR(kind_t));
+	s = TextBytes(v[COL_KIND], &len);
+	kind = ItemKind(seq, s, len);
 	if (kind < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown timeline item kind \"%s\" with seq %d",
-						text_to_cstring(kind_t), seq),
+						pnstrdup(s, len), seq),
 				 errdetail("Chat \"%s\".", st->chat_id)));
 	st->kinds_seen |= UINT32_C(1) << kind;
 
@@ -459,42 +624,32 @@ AddRow(MetricsState *st, const Datum *v, const bool *n)
 	if (!st->for_cases && (CHAT_KINDS & (UINT32_C(1) << kind)) == 0)
 		return;
 
-	if (st->nitems == st->maxitems)
-		ItemsReserve(st, 1);
-	it = &st->items[st->nitems++];
-	it->at = at;
-	it->event_id = 0;
-	it->id_off = it->id_len = 0;
-	it->kind = (uint8) kind;
-	it->rank = (uint8) seq;
-	it->flags = 0;
+	it.at = at;
+	it.event_id = 0;
+	it.kind = (uint8) kind;
+	it.flags = 0;
 	if (seq == TL_RANK_EVENT)
 	{
-		it->event_id = n[COL_EVENT_ID] ? 0 : DatumGetInt64(v[COL_EVENT_ID]);
+		it.event_id = n[COL_EVENT_ID] ? 0 : DatumGetInt64(v[COL_EVENT_ID]);
 		/* values matter only for replayed attributes */
 		if (st->for_cases && kind >= TL_ASSIGNED && kind <= TL_PROFILE_CHANGED &&
 			!n[COL_VALUE])
 		{
-			text	   *val = DatumGetTextPP(v[COL_VALUE]);
-
-			it->id_len = VARSIZE_ANY_EXHDR(val);
-			it->id_off = ArenaAdd(st, VARDATA_ANY(val), it->id_len);
-			it->flags |= TL_F_HAS_TEXT;
+			text = TextBytes(v[COL_VALUE], &text_len);
+			it.flags |= TL_F_HAS_TEXT;
 		}
 	}
 	else
 	{
 		if (!n[COL_ITEM_ID])
 		{
-			text	   *id = DatumGetTextPP(v[COL_ITEM_ID]);
-
-			it->id_len = VARSIZE_ANY_EXHDR(id);
-			it->id_off = ArenaAdd(st, VARDATA_ANY(id), it->id_len);
-			it->flags |= TL_F_HAS_TEXT;
+			text = TextBytes(v[COL_ITEM_ID], &text_len);
+			it.flags |= TL_F_HAS_TEXT;
 		}
 		if (seq == TL_RANK_MEET && st->for_cases && !n[COL_VALUE])
-			it->flags |= TL_F_MISSED;
+			it.flags |= TL_F_MISSED;
 	}
+	PackItem(st, &it, text, text_len);
 }
 
 static TimestampTz
@@ -547,10 +702,17 @@ ColumnTrans(FunctionCallInfo fcinfo, bool for_cases, int ncols)
 	Datum		v[NCOLS];
 	bool		n[NCOLS];
 
-	for (int c = 0; c < NCOLS; c++)
+	int			c;
+
+	for (c = 0; c < ncols; c++)
 	{
-		n[c] = (c >= ncols) || PG_ARGISNULL(c + 1);
-		v[c] = n[c] ? (Datum) 0 : PG_GETARG_DATUM(c + 1);
+		n[c] = PG_ARGISNULL(c + 1);
+		v[c] = PG_GETARG_DATUM(c + 1);
+	}
+	for (; c < NCOLS; c++)
+	{
+		n[c] = true;
+		v[c] = (Datum) 0;
 	}
 	AddRow(st, v, n);
 	return st;
@@ -629,8 +791,6 @@ CopyStr(MemoryContext cxt, const char *s)
 static void
 StateMerge(MetricsState *dst, const MetricsState *src)
 {
-	size_t		base = dst->arena_len;
-
 	if (dst->for_cases != src->for_cases)
 		elog(ERROR, "combining chat and case metrics states");
 	if (dst->as_of != src->as_of)
@@ -648,31 +808,43 @@ StateMerge(MetricsState *dst, const MetricsState *src)
 		dst->created_at = src->created_at;
 		dst->is_call = src->is_call;
 		dst->is_inbound = src->is_inbound;
-		dst->current.state = CopyStr(dst->cxt, src->current.state);
-		dst->current.assignee_id = CopyStr(dst->cxt, src->current.assignee_id);
-		dst->current.team_id = CopyStr(dst->cxt, src->current.team_id);
-		dst->current.priority = CopyStr(dst->cxt, src->current.priority);
-		dst->current.manager_ids = CopyVarlena(dst->cxt, src->current.manager_ids);
-		dst->current.tags = CopyVarlena(dst->cxt, src->current.tags);
-		dst->current.profile = CopyVarlena(dst->cxt, src->current.profile);
+		if (dst->for_cases)
+		{
+			dst->current->state = CopyStr(dst->cxt, src->current->state);
+			dst->current->assignee_id = CopyStr(dst->cxt, src->current->assignee_id);
+			dst->current->team_id = CopyStr(dst->cxt, src->current->team_id);
+			dst->current->priority = CopyStr(dst->cxt, src->current->priority);
+			dst->current->manager_ids = CopyVarlena(dst->cxt, src->current->manager_ids);
+			dst->current->tags = CopyVarlena(dst->cxt, src->current->tags);
+			dst->current->profile = CopyVarlena(dst->cxt, src->current->profile);
+		}
 	}
 	dst->kinds_seen |= src->kinds_seen;
 
-	if (src->arena_len > 0)
+	/* src's streams follow dst's, one chunk each, copied as they are */
+	for (const PackChunk *c = src->head; c != NULL; c = NextStream(c))
 	{
-		ArenaReserve(dst, src->arena_len);
-		memcpy(dst->arena + dst->arena_len, src->arena, src->arena_len);
-		dst->arena_len += src->arena_len;
-	}
-	ItemsReserve(dst, src->nitems);
-	for (size_t i = 0; i < src->nitems; i++)
-	{
-		tl_item    *it = &dst->items[dst->nitems++];
+		size_t		len = StreamLen(c);
+		PackChunk  *copy;
 
-		*it = src->items[i];
-		if (it->flags & TL_F_HAS_TEXT)
-			it->id_off += (uint32) base;
+		if (len == 0)
+			continue;
+		if (dst->nitems + src->nitems > MaxAllocSize / sizeof(tl_item) ||
+			dst->text_len + src->text_len >= MaxAllocSize ||
+			dst->packed_len + len >= MaxAllocSize)
+			TooLarge(dst);
+		copy = MemoryContextAlloc(dst->cxt, offsetof(PackChunk, data) + len);
+		copy->next = NULL;
+		copy->used = copy->cap = (uint32) len;
+		copy->reset = true;
+		CopyStream(c, copy->data);
+		dst->tail->next = copy;
+		dst->tail = copy;
+		dst->packed_len += len;
+		dst->need_reset = true;
 	}
+	dst->nitems += src->nitems;
+	dst->text_len += src->text_len;
 }
 
 /*
@@ -708,7 +880,7 @@ csstats_metrics_combine(PG_FUNCTION_ARGS)
 }
 
 #define STATE_MAGIC 0x4C544343	/* "CCTL" little-endian */
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 
 #define SF_CASES	0x01
 #define SF_CHAT_ROW 0x02
@@ -758,7 +930,8 @@ csstats_metrics_serial(PG_FUNCTION_ARGS)
 	uint16		version = STATE_VERSION;
 	uint16		flags;
 	uint64		nitems;
-	uint64		arena_len;
+	uint64		text_len;
+	uint64		packed_len;
 	Size		total;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
@@ -769,9 +942,11 @@ csstats_metrics_serial(PG_FUNCTION_ARGS)
 	flags = (st->for_cases ? SF_CASES : 0) | (st->has_chat_row ? SF_CHAT_ROW : 0) |
 		(st->is_call ? SF_CALL : 0) | (st->is_inbound ? SF_INBOUND : 0);
 	nitems = st->nitems;
-	arena_len = st->arena_len;
-	total = (Size) VARHDRSZ + 128 + nitems * sizeof(tl_item) + arena_len +
-		(st->chat_id ? st->chat_id_len : 0);
+	text_len = st->text_len;
+	packed_len = st->packed_len;
+	total = (Size) VARHDRSZ + 128 + packed_len + (st->chat_id ? st->chat_id_len : 0);
+	for (const PackChunk *c = st->head; c != NULL; c = c->next)
+		total += c->reset ? sizeof(uint64) : 0;
 	if (total >= MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -792,19 +967,27 @@ csstats_metrics_serial(PG_FUNCTION_ARGS)
 	PutStr(&buf, st->channel_id);
 	if (st->for_cases)
 	{
-		PutStr(&buf, st->current.state);
-		PutStr(&buf, st->current.assignee_id);
-		PutStr(&buf, st->current.team_id);
-		PutStr(&buf, st->current.priority);
-		PutVarlena(&buf, st->current.manager_ids);
-		PutVarlena(&buf, st->current.tags);
-		PutVarlena(&buf, st->current.profile);
+		PutStr(&buf, st->current->state);
+		PutStr(&buf, st->current->assignee_id);
+		PutStr(&buf, st->current->team_id);
+		PutStr(&buf, st->current->priority);
+		PutVarlena(&buf, st->current->manager_ids);
+		PutVarlena(&buf, st->current->tags);
+		PutVarlena(&buf, st->current->profile);
 	}
 	PUT(&buf, nitems);
-	PUT(&buf, arena_len);
-	PutBytes(&buf, st->items, nitems * sizeof(tl_item));
-	if (arena_len > 0)
-		PutBytes(&buf, st->arena, arena_len);
+	PUT(&buf, text_len);
+	/* the packed streams, each as (length, bytes) */
+	for (const PackChunk *c = st->head; c != NULL; c = NextStream(c))
+	{
+		uint64		len = StreamLen(c);
+
+		if (len == 0)
+			continue;
+		PUT(&buf, len);
+		enlargeStringInfo(&buf, (int) len);
+		buf.len += (int) CopyStream(c, (uint8 *) buf.data + buf.len);
+	}
 	SET_VARSIZE(buf.data, buf.len);
 	PG_RETURN_BYTEA_P((bytea *) buf.data);
 }
@@ -890,7 +1073,7 @@ csstats_metrics_deserial(PG_FUNCTION_ARGS)
 	uint16		flags;
 	TimestampTz as_of;
 	uint64		nitems;
-	uint64		arena_len;
+	uint64		text_len;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		ereport(ERROR,
@@ -926,40 +1109,55 @@ csstats_metrics_deserial(PG_FUNCTION_ARGS)
 	st->channel_id = GetStr(&r);
 	if (st->for_cases)
 	{
-		st->current.state = GetStr(&r);
-		st->current.assignee_id = GetStr(&r);
-		st->current.team_id = GetStr(&r);
-		st->current.priority = GetStr(&r);
-		st->current.manager_ids = GetVarlena(&r);
-		st->current.tags = GetVarlena(&r);
-		st->current.profile = GetVarlena(&r);
+		st->current->state = GetStr(&r);
+		st->current->assignee_id = GetStr(&r);
+		st->current->team_id = GetStr(&r);
+		st->current->priority = GetStr(&r);
+		st->current->manager_ids = GetVarlena(&r);
+		st->current->tags = GetVarlena(&r);
+		st->current->profile = GetVarlena(&r);
 	}
 	GET(&r, nitems);
-	GET(&r, arena_len);
-	if (nitems > (uint64) (r.end - r.p) / sizeof(tl_item) ||
-		arena_len != (uint64) (r.end - r.p) - nitems * sizeof(tl_item))
-		BadState("The item and text lengths do not match the data.");
-	if (nitems > 0)
+	GET(&r, text_len);
+	if (nitems > MaxAllocSize / sizeof(tl_item) || text_len >= MaxAllocSize)
+		BadState("The item counts are out of range.");
 	{
-		st->maxitems = nitems;
-		st->items = repalloc(st->items, nitems * sizeof(tl_item));
-		memcpy(st->items, Take(&r, nitems * sizeof(tl_item)), nitems * sizeof(tl_item));
-		st->nitems = nitems;
-	}
-	if (arena_len > 0)
-	{
-		st->arena = CopyBytes(st->cxt, Take(&r, arena_len), arena_len);
-		st->arena_len = st->arena_max = arena_len;
-	}
-	for (size_t i = 0; i < st->nitems; i++)
-	{
-		const tl_item *it = &st->items[i];
+		/* every record is checked (not decoded), then kept packed */
+		size_t		alen = 0;
+		size_t		i = 0;
 
-		if (it->kind >= TL_NKINDS || it->rank < TL_RANK_EVENT || it->rank > TL_RANK_MESSAGE ||
-			(it->flags & ~(TL_F_HAS_TEXT | TL_F_MISSED)) != 0)
-			BadState(psprintf("Item %zu is malformed.", i));
-		if ((it->flags & TL_F_HAS_TEXT) && (uint64) it->id_off + it->id_len > arena_len)
-			BadState(psprintf("Item %zu points outside the text.", i));
+		while (r.p < r.end)
+		{
+			uint64		len;
+			const uint8 *data;
+			const char *why = NULL;
+			size_t		k;
+			tlp_reader	rd;
+			PackChunk  *c;
+
+			GET(&r, len);
+			if (len == 0 || len > (uint64) (r.end - r.p) || st->packed_len + len >= MaxAllocSize)
+				BadState("A stream's length does not match the data.");
+			data = (const uint8 *) Take(&r, len);
+			tlp_reader_init(&rd);
+			k = tlp_read_stream(&rd, data, len, NULL, nitems - i, NULL, &alen, text_len, &why);
+			if (k == SIZE_MAX)
+				BadState(psprintf("An item after item %zu is malformed: %s", i, why));
+			i += k;
+			c = MemoryContextAlloc(st->cxt, offsetof(PackChunk, data) + len);
+			c->next = NULL;
+			c->used = c->cap = (uint32) len;
+			c->reset = true;
+			memcpy(c->data, data, len);
+			st->tail->next = c;
+			st->tail = c;
+			st->packed_len += len;
+			st->need_reset = true;
+		}
+		if (i != nitems || alen != text_len)
+			BadState("There are fewer items or text bytes than counted.");
+		st->nitems = nitems;
+		st->text_len = text_len;
 	}
 	if (st->nitems > 0 && st->chat_id == NULL)
 		BadState("Items without a chat.");
@@ -980,12 +1178,15 @@ CalOperating(void *arg, int64_t at)
 	return cal_is_operating((const cal_schedule *) arg, at);
 }
 
-/* sort, cut at as_of, and set up the chat info and calendar */
-static size_t
-Prepare(MetricsState *st, tl_chat_info *info, tl_calendar *cal)
+/* decode, sort, cut at as_of, and set up the chat info and calendar */
+static void
+Prepare(MetricsState *st, Decoded *d, tl_chat_info *info, tl_calendar *cal)
 {
-	size_t		n = tl_prepare(st->items, st->nitems, st->arena, st->as_of,
-								   palloc(sizeof(tl_item) * Max(st->nitems, 1)));
+	tlp_reader	r;
+
+	DecodeState(st, d, &r);
+	d->n = tl_prepare(d->items, d->n, d->arena, st->as_of,
+					  palloc(sizeof(tl_item) * Max(d->n, 1)));
 
 	info->created_at = st->has_chat_row ? st->created_at : TL_NULL_TIME;
 	info->is_call = st->is_call;
@@ -998,7 +1199,6 @@ Prepare(MetricsState *st, tl_chat_info *info, tl_calendar *cal)
 	cal->business_seconds = CalBusiness;
 	cal->is_operating = CalOperating;
 	cal->arg = (void *) csstats_get_schedule(st->channel_id);
-	return n;
 }
 
 static inline Datum
@@ -1060,7 +1260,7 @@ csstats_chat_metrics_final(PG_FUNCTION_ARGS)
 	tl_chat_metrics m;
 	Datum		values[18];
 	bool		nulls[18];
-	size_t		n;
+	Decoded		d;
 	int			i = 0;
 
 	if (PG_ARGISNULL(0))
@@ -1072,8 +1272,8 @@ csstats_chat_metrics_final(PG_FUNCTION_ARGS)
 	if (td->natts != 18)
 		elog(ERROR, "csstats.chat_metrics_result has %d columns, expected 18", td->natts);
 
-	n = Prepare(st, &info, &cal);
-	tl_chat_compute(st->items, n, &info, &cal, &m);
+	Prepare(st, &d, &info, &cal);
+	tl_chat_compute(d.items, d.n, &info, &cal, &m);
 
 	values[i] = TimeDatum(m.first_asked_at, &nulls[i]), i++;
 	values[i] = TimeDatum(m.first_queued_at, &nulls[i]), i++;
@@ -1101,18 +1301,18 @@ csstats_chat_metrics_final(PG_FUNCTION_ARGS)
 /* ---- case attributes replayed from chat_events ---- */
 
 static Datum
-ItemText(const MetricsState *st, const tl_item *it, bool *isnull)
+ItemText(const Decoded *d, const tl_item *it, bool *isnull)
 {
 	*isnull = !(it->flags & TL_F_HAS_TEXT);
 	if (*isnull)
 		return (Datum) 0;
-	return PointerGetDatum(cstring_to_text_with_len(st->arena + it->id_off, it->id_len));
+	return PointerGetDatum(cstring_to_text_with_len(d->arena + it->id_off, it->id_len));
 }
 
 /* value of the last event of a kind, or the current row's when it has none */
 static Datum
-ReplayScalar(const MetricsState *st, int kind, int64_t idx, const char *current,
-			 bool *isnull)
+ReplayScalar(const MetricsState *st, const Decoded *d, int kind, int64_t idx,
+			 const char *current, bool *isnull)
 {
 	if (!SEEN(st, kind))
 	{
@@ -1124,11 +1324,11 @@ ReplayScalar(const MetricsState *st, int kind, int64_t idx, const char *current,
 		*isnull = true;
 		return (Datum) 0;
 	}
-	return ItemText(st, &st->items[idx], isnull);
+	return ItemText(d, &d->items[idx], isnull);
 }
 
 static Datum
-ReplaySet(const MetricsState *st, const tl_case_metrics *c, int add, int remove,
+ReplaySet(const MetricsState *st, const Decoded *d, const tl_case_metrics *c, int add, int remove,
 		  Datum current, size_t *scratch, bool *isnull)
 {
 	size_t		count;
@@ -1139,13 +1339,13 @@ ReplaySet(const MetricsState *st, const tl_case_metrics *c, int add, int remove,
 		*isnull = (current == (Datum) 0);
 		return current;
 	}
-	count = tl_replay_set(st->items, c->attr_end, st->arena, add, remove, scratch);
+	count = tl_replay_set(d->items, c->attr_end, d->arena, add, remove, scratch);
 	elems = palloc(sizeof(Datum) * Max(count, 1));
 	for (size_t j = 0; j < count; j++)
 	{
 		bool		dummy;
 
-		elems[j] = ItemText(st, &st->items[scratch[j]], &dummy);
+		elems[j] = ItemText(d, &d->items[scratch[j]], &dummy);
 	}
 	*isnull = false;
 	return PointerGetDatum(construct_array(elems, (int) count, TEXTOID, -1, false, TYPALIGN_INT));
@@ -1153,7 +1353,7 @@ ReplaySet(const MetricsState *st, const tl_case_metrics *c, int add, int remove,
 
 /* profile: merge a profile_changed object (a JSON null removes the key) */
 static Jsonb *
-ProfileApply(Jsonb *profile, const MetricsState *st, const tl_item *it)
+ProfileApply(Jsonb *profile, const MetricsState *st, const Decoded *d, const tl_item *it)
 {
 	Jsonb	   *change;
 	JsonbIterator *iter;
@@ -1164,7 +1364,7 @@ ProfileApply(Jsonb *profile, const MetricsState *st, const tl_item *it)
 
 	if (!(it->flags & TL_F_HAS_TEXT))
 		return profile;
-	json = pnstrdup(st->arena + it->id_off, it->id_len);
+	json = pnstrdup(d->arena + it->id_off, it->id_len);
 	change = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 	if (!JB_ROOT_IS_OBJECT(change) || JB_ROOT_IS_SCALAR(change))
 		ereport(ERROR,
@@ -1214,7 +1414,7 @@ csstats_case_metrics_final(PG_FUNCTION_ARGS)
 	tl_chat_info info;
 	tl_calendar cal;
 	tl_case_metrics *cases;
-	size_t		n;
+	Decoded		d;
 	size_t		ncases;
 	size_t	   *scratch;
 	Datum	   *elems;
@@ -1231,11 +1431,11 @@ csstats_case_metrics_final(PG_FUNCTION_ARGS)
 		elog(ERROR, "csstats.case_metrics_result has %d columns, expected 33", td->natts);
 	elemtype = td->tdtypeid;
 
-	n = Prepare(st, &info, &cal);
-	ncases = tl_case_count(st->items, n);
+	Prepare(st, &d, &info, &cal);
+	ncases = tl_case_count(d.items, d.n);
 	cases = palloc(sizeof(tl_case_metrics) * Max(ncases, 1));
-	tl_case_compute(st->items, n, &info, &cal, cases);
-	scratch = palloc(sizeof(size_t) * Max(n, 1));
+	tl_case_compute(d.items, d.n, &info, &cal, cases);
+	scratch = palloc(sizeof(size_t) * Max(d.n, 1));
 	elems = palloc(sizeof(Datum) * Max(ncases, 1));
 
 	if (SEEN(st, TL_PROFILE_CHANGED))
@@ -1262,33 +1462,33 @@ csstats_case_metrics_final(PG_FUNCTION_ARGS)
 		{
 			nulls[i] = (c->last_state < 0);
 			values[i] = nulls[i] ? (Datum) 0 :
-				CStringGetTextDatum(tl_state_name(st->items[c->last_state].kind));
+				CStringGetTextDatum(tl_state_name(d.items[c->last_state].kind));
 		}
 		else
 		{
-			nulls[i] = (st->current.state == NULL);
-			values[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(st->current.state);
+			nulls[i] = (st->current->state == NULL);
+			values[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(st->current->state);
 		}
 		i++;
-		values[i] = ReplayScalar(st, TL_TEAM_ASSIGNED, c->last_team, st->current.team_id, &nulls[i]), i++;
-		values[i] = ReplayScalar(st, TL_ASSIGNED, c->last_assigned, st->current.assignee_id, &nulls[i]), i++;
-		values[i] = ReplaySet(st, c, TL_FOLLOWER_ADDED, TL_FOLLOWER_REMOVED,
-							  st->current.manager_ids, scratch, &nulls[i]), i++;
-		values[i] = ReplaySet(st, c, TL_TAG_ADDED, TL_TAG_REMOVED,
-							  st->current.tags, scratch, &nulls[i]), i++;
-		values[i] = ReplayScalar(st, TL_PRIORITY_CHANGED, c->last_priority, st->current.priority, &nulls[i]), i++;
+		values[i] = ReplayScalar(st, &d, TL_TEAM_ASSIGNED, c->last_team, st->current->team_id, &nulls[i]), i++;
+		values[i] = ReplayScalar(st, &d, TL_ASSIGNED, c->last_assigned, st->current->assignee_id, &nulls[i]), i++;
+		values[i] = ReplaySet(st, &d, c, TL_FOLLOWER_ADDED, TL_FOLLOWER_REMOVED,
+							  st->current->manager_ids, scratch, &nulls[i]), i++;
+		values[i] = ReplaySet(st, &d, c, TL_TAG_ADDED, TL_TAG_REMOVED,
+							  st->current->tags, scratch, &nulls[i]), i++;
+		values[i] = ReplayScalar(st, &d, TL_PRIORITY_CHANGED, c->last_priority, st->current->priority, &nulls[i]), i++;
 		if (profile != NULL)
 		{
 			/* cases' record ends only move forward: replay incrementally */
 			for (; profile_pos < c->attr_end; profile_pos++)
-				if (st->items[profile_pos].kind == TL_PROFILE_CHANGED)
-					profile = ProfileApply(profile, st, &st->items[profile_pos]);
+				if (d.items[profile_pos].kind == TL_PROFILE_CHANGED)
+					profile = ProfileApply(profile, st, &d, &d.items[profile_pos]);
 			values[i] = JsonbPGetDatum(profile), nulls[i] = false;
 		}
 		else
 		{
-			nulls[i] = (st->current.profile == (Datum) 0);
-			values[i] = st->current.profile;
+			nulls[i] = (st->current->profile == (Datum) 0);
+			values[i] = st->current->profile;
 		}
 		i++;
 
