@@ -329,9 +329,11 @@ PackItem(MetricsState *st, const tl_item *it, const char *text, size_t len)
 }
 
 /*
- * Decode a state's rows into d (palloc'd in the current context).  The
- * state's own data was checked when it was packed or deserialized, so a
- * failure here cannot happen.
+ * Decode a state's rows into d (palloc'd in the current context).  Every
+ * record is checked here, where it is first read: packed records that came
+ * from a deserialized state (csstats_metrics_deserial checks only their
+ * framing) are untrusted until then.  A state built by the transition
+ * function always passes.
  */
 static void
 DecodeState(const MetricsState *st, Decoded *d, tlp_reader *r)
@@ -351,11 +353,17 @@ DecodeState(const MetricsState *st, Decoded *d, tlp_reader *r)
 		k = tlp_read_stream(r, c->data, c->used, d->items + i, st->nitems - i,
 							d->arena, &alen, st->text_len, &why);
 		if (k == SIZE_MAX)
-			elog(ERROR, "metrics state of chat \"%s\" is corrupt: %s", st->chat_id, why);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("invalid serialized metrics state"),
+					 errdetail("Chat \"%s\", after item %zu: %s", st->chat_id, i, why)));
 		i += k;
 	}
 	if (i != st->nitems || alen != st->text_len)
-		elog(ERROR, "metrics state of chat \"%s\" has fewer items than counted", st->chat_id);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("invalid serialized metrics state"),
+				 errdetail("Chat \"%s\" has fewer items or text bytes than counted.", st->chat_id)));
 	d->n = i;
 }
 
@@ -1122,28 +1130,27 @@ csstats_metrics_deserial(PG_FUNCTION_ARGS)
 	if (nitems > MaxAllocSize / sizeof(tl_item) || text_len >= MaxAllocSize)
 		BadState("The item counts are out of range.");
 	{
-		/* every record is checked (not decoded), then kept packed */
-		size_t		alen = 0;
-		size_t		i = 0;
+		/*
+		 * The packed streams are kept as they are; their records are checked
+		 * when the final function decodes them (DecodeState), before anything
+		 * reads them.  Here: the framing, and counts the data can hold (a
+		 * record takes 2 bytes at least and shares at most TLP_PREFIX_MAX
+		 * bytes of text), so no huge allocation follows from a bad header.
+		 */
+		uint64		total = (uint64) (r.end - r.p);
 
+		if (nitems > total / 2 || text_len > total + nitems * TLP_PREFIX_MAX)
+			BadState("The item counts do not fit the data.");
 		while (r.p < r.end)
 		{
 			uint64		len;
 			const uint8 *data;
-			const char *why = NULL;
-			size_t		k;
-			tlp_reader	rd;
 			PackChunk  *c;
 
 			GET(&r, len);
-			if (len == 0 || len > (uint64) (r.end - r.p) || st->packed_len + len >= MaxAllocSize)
+			if (len == 0 || len > (uint64) (r.end - r.p))
 				BadState("A stream's length does not match the data.");
 			data = (const uint8 *) Take(&r, len);
-			tlp_reader_init(&rd);
-			k = tlp_read_stream(&rd, data, len, NULL, nitems - i, NULL, &alen, text_len, &why);
-			if (k == SIZE_MAX)
-				BadState(psprintf("An item after item %zu is malformed: %s", i, why));
-			i += k;
 			c = MemoryContextAlloc(st->cxt, offsetof(PackChunk, data) + len);
 			c->next = NULL;
 			c->used = c->cap = (uint32) len;
@@ -1154,8 +1161,8 @@ csstats_metrics_deserial(PG_FUNCTION_ARGS)
 			st->packed_len += len;
 			st->need_reset = true;
 		}
-		if (i != nitems || alen != text_len)
-			BadState("There are fewer items or text bytes than counted.");
+		if ((nitems == 0) != (st->packed_len == 0))
+			BadState("Items are counted but there is no item data, or the reverse.");
 		st->nitems = nitems;
 		st->text_len = text_len;
 	}

@@ -246,6 +246,10 @@ COMMENT ON FUNCTION csstats._case_metrics_trans(internal, text, text, timestampt
 		text, bigint, text, text, text, text, text, text, text, text[], text[], text, jsonb) IS
 	'transition function of csstats.case_metrics(<the 17 timeline columns>): as_of = now()';
 
+-- SSPACE is each chat's state as measured on the demo data (packed rows,
+-- src/core/tlpack.c): a hash aggregate sizes its group limit from it, and
+-- an overestimate made the case aggregate spill to disk at 8,000 chats
+-- with half its memory budget unused.
 CREATE AGGREGATE csstats.chat_metrics(csstats.timeline, timestamptz) (
 	SFUNC = csstats._chat_metrics_trans,
 	STYPE = internal,
@@ -309,7 +313,7 @@ COMMENT ON AGGREGATE csstats.chat_metrics(text, text, timestamptz, smallint, tex
 CREATE AGGREGATE csstats.case_metrics(csstats.timeline, timestamptz) (
 	SFUNC = csstats._case_metrics_trans,
 	STYPE = internal,
-	SSPACE = 4096,
+	SSPACE = 2048,
 	FINALFUNC = csstats._case_metrics_final,
 	FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = csstats._metrics_combine,
@@ -323,7 +327,7 @@ COMMENT ON AGGREGATE csstats.case_metrics(csstats.timeline, timestamptz) IS
 CREATE AGGREGATE csstats.case_metrics(csstats.timeline) (
 	SFUNC = csstats._case_metrics_trans,
 	STYPE = internal,
-	SSPACE = 4096,
+	SSPACE = 2048,
 	FINALFUNC = csstats._case_metrics_final,
 	FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = csstats._metrics_combine,
@@ -340,7 +344,7 @@ CREATE AGGREGATE csstats.case_metrics(channel_id text, chat_id text, at timestam
 		manager_ids text[], tags text[], priority text, profile jsonb, as_of timestamptz) (
 	SFUNC = csstats._case_metrics_trans,
 	STYPE = internal,
-	SSPACE = 4096,
+	SSPACE = 2048,
 	FINALFUNC = csstats._case_metrics_final,
 	FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = csstats._metrics_combine,
@@ -358,7 +362,7 @@ CREATE AGGREGATE csstats.case_metrics(channel_id text, chat_id text, at timestam
 		manager_ids text[], tags text[], priority text, profile jsonb) (
 	SFUNC = csstats._case_metrics_trans,
 	STYPE = internal,
-	SSPACE = 4096,
+	SSPACE = 2048,
 	FINALFUNC = csstats._case_metrics_final,
 	FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = csstats._metrics_combine,

@@ -73,6 +73,67 @@ get_varint(const uint8_t *in, size_t len, uint64_t *v)
 	return 0;
 }
 
+/*
+ * Short copies without a libc call or a byte loop (row ids are a few
+ * bytes): two overlapping words cover 4..16 bytes exactly.
+ */
+static inline void
+copy_bytes(char *dst, const void *src, size_t n)
+{
+	const char *s = src;
+
+	if (n >= 8 && n <= 16)
+	{
+		uint64_t	a,
+					b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
+	}
+	else if (n >= 4 && n < 8)
+	{
+		uint32_t	a,
+					b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(dst, &a, 4);
+		memcpy(dst + n - 4, &b, 4);
+	}
+	else if (n < 4)
+	{
+		for (size_t i = 0; i < n; i++)
+			dst[i] = s[i];
+	}
+	else
+		memcpy(dst, s, n);
+}
+
+/* length of the common prefix of a and b, at most max bytes */
+static inline size_t
+common_prefix(const char *a, const char *b, size_t max)
+{
+	size_t		i = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 8 <= max; i += 8)
+	{
+		uint64_t	x,
+					y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return i + (size_t) (__builtin_ctzll(x ^ y) >> 3);
+	}
+#endif
+	while (i < max && a[i] == b[i])
+		i++;
+	return i;
+}
+
 void
 tlp_writer_init(tlp_writer *w)
 {
@@ -102,17 +163,15 @@ tlp_write(tlp_writer *w, uint8_t *out, const tl_item *it, const char *text,
 		n += put_varint(out + n, zigzag(it->event_id));
 	if (has_text)
 	{
-		size_t		max = text_len < w->prev_len ? text_len : w->prev_len;
-		size_t		prefix = 0;
+		size_t		prefix = common_prefix(text, w->prev,
+										   text_len < w->prev_len ? text_len : w->prev_len);
 
-		while (prefix < max && text[prefix] == w->prev[prefix])
-			prefix++;
 		n += put_varint(out + n, prefix);
 		n += put_varint(out + n, text_len - prefix);
-		memcpy(out + n, text + prefix, text_len - prefix);
+		copy_bytes((char *) out + n, text + prefix, text_len - prefix);
 		n += text_len - prefix;
 		w->prev_len = text_len < TLP_PREFIX_MAX ? text_len : TLP_PREFIX_MAX;
-		memcpy(w->prev, text, w->prev_len);
+		copy_bytes(w->prev, text, w->prev_len);
 	}
 	return n;
 }
@@ -128,21 +187,6 @@ tlp_reader_init(tlp_reader *r)
 }
 
 #define FAIL(msg) do { *why = (msg); return 0; } while (0)
-
-/* short copies without a libc call (row ids are a few bytes) */
-static inline void
-copy_bytes(char *dst, const void *src, size_t n)
-{
-	const char *s = src;
-
-	if (n > 16)
-	{
-		memcpy(dst, s, n);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		dst[i] = s[i];
-}
 
 static inline size_t
 read_one(tlp_reader *r, const uint8_t *in, size_t len, tl_item *it,
