@@ -1173,21 +1173,23 @@ csstats_metrics_deserial(PG_FUNCTION_ARGS)
 
 /* ---- operating hours ---- */
 
+/* through a cursor: a chat's questions are close together in time */
 static double
 CalBusiness(void *arg, int64_t since, int64_t until)
 {
-	return cal_business_seconds((const cal_schedule *) arg, since, until);
+	return cal_cursor_business_seconds((cal_cursor *) arg, since, until);
 }
 
 static bool
 CalOperating(void *arg, int64_t at)
 {
-	return cal_is_operating((const cal_schedule *) arg, at);
+	return cal_cursor_is_operating((cal_cursor *) arg, at);
 }
 
 /* decode, sort, cut at as_of, and set up the chat info and calendar */
 static void
-Prepare(MetricsState *st, Decoded *d, tl_chat_info *info, tl_calendar *cal)
+Prepare(MetricsState *st, Decoded *d, tl_chat_info *info, tl_calendar *cal,
+		cal_cursor *cursor)
 {
 	tlp_reader	r;
 
@@ -1205,7 +1207,8 @@ Prepare(MetricsState *st, Decoded *d, tl_chat_info *info, tl_calendar *cal)
 				 errmsg("timeline rows of chat \"%s\" have a null channel_id", st->chat_id)));
 	cal->business_seconds = CalBusiness;
 	cal->is_operating = CalOperating;
-	cal->arg = (void *) csstats_get_schedule(st->channel_id);
+	cal_cursor_init(cursor, csstats_get_schedule(st->channel_id));
+	cal->arg = cursor;
 }
 
 static inline Datum
@@ -1265,6 +1268,7 @@ csstats_chat_metrics_final(PG_FUNCTION_ARGS)
 	tl_chat_info info;
 	tl_calendar cal;
 	tl_chat_metrics m;
+	cal_cursor	cursor;
 	Datum		values[18];
 	bool		nulls[18];
 	Decoded		d;
@@ -1279,7 +1283,7 @@ csstats_chat_metrics_final(PG_FUNCTION_ARGS)
 	if (td->natts != 18)
 		elog(ERROR, "csstats.chat_metrics_result has %d columns, expected 18", td->natts);
 
-	Prepare(st, &d, &info, &cal);
+	Prepare(st, &d, &info, &cal, &cursor);
 	tl_chat_compute(d.items, d.n, &info, &cal, &m);
 
 	values[i] = TimeDatum(m.first_asked_at, &nulls[i]), i++;
@@ -1406,6 +1410,21 @@ ProfileApply(Jsonb *profile, const MetricsState *st, const Decoded *d, const tl_
 	return profile;
 }
 
+/* userChatCaseId: "<chat id>-<k>" without a format string per case */
+static Datum
+CaseId(const MetricsState *st, int32 number)
+{
+	char		digits[12];
+	int			nd = pg_ltoa(number, digits);
+	text	   *t = palloc(VARHDRSZ + st->chat_id_len + 1 + nd);
+
+	SET_VARSIZE(t, VARHDRSZ + st->chat_id_len + 1 + nd);
+	memcpy(VARDATA(t), st->chat_id, st->chat_id_len);
+	VARDATA(t)[st->chat_id_len] = '-';
+	memcpy(VARDATA(t) + st->chat_id_len + 1, digits, nd);
+	return PointerGetDatum(t);
+}
+
 /*
  * csstats_case_metrics_final
  *		Final function of case_metrics: csstats.case_metrics_result[], one
@@ -1421,12 +1440,16 @@ csstats_case_metrics_final(PG_FUNCTION_ARGS)
 	tl_chat_info info;
 	tl_calendar cal;
 	tl_case_metrics *cases;
+	cal_cursor	cursor;
 	Decoded		d;
 	size_t		ncases;
 	size_t	   *scratch;
 	Datum	   *elems;
 	Jsonb	   *profile = NULL;
 	size_t		profile_pos = 0;
+	Datum		chat_id;
+	Datum		completed;
+	Datum		in_progress;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -1438,7 +1461,7 @@ csstats_case_metrics_final(PG_FUNCTION_ARGS)
 		elog(ERROR, "csstats.case_metrics_result has %d columns, expected 33", td->natts);
 	elemtype = td->tdtypeid;
 
-	Prepare(st, &d, &info, &cal);
+	Prepare(st, &d, &info, &cal, &cursor);
 	ncases = tl_case_count(d.items, d.n);
 	cases = palloc(sizeof(tl_case_metrics) * Max(ncases, 1));
 	tl_case_compute(d.items, d.n, &info, &cal, cases);
@@ -1447,6 +1470,10 @@ csstats_case_metrics_final(PG_FUNCTION_ARGS)
 
 	if (SEEN(st, TL_PROFILE_CHANGED))
 		profile = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	/* values every case of the chat shares (construct_array copies them) */
+	chat_id = PointerGetDatum(cstring_to_text_with_len(st->chat_id, st->chat_id_len));
+	completed = CStringGetTextDatum("completed");
+	in_progress = CStringGetTextDatum("inProgress");
 
 	for (size_t k = 0; k < ncases; k++)
 	{
@@ -1456,12 +1483,12 @@ csstats_case_metrics_final(PG_FUNCTION_ARGS)
 		int			i = 0;
 
 		CHECK_FOR_INTERRUPTS();
-		values[i] = CStringGetTextDatum(st->chat_id), nulls[i++] = false;
+		values[i] = chat_id, nulls[i++] = false;
 		values[i] = Int32GetDatum(c->number), nulls[i++] = false;
-		values[i] = CStringGetTextDatum(psprintf("%s-%d", st->chat_id, c->number)), nulls[i++] = false;
+		values[i] = CaseId(st, c->number), nulls[i++] = false;
 		values[i] = TimeDatum(c->created_at, &nulls[i]), i++;
 		values[i] = TimeDatum(c->updated_at, &nulls[i]), i++;
-		values[i] = CStringGetTextDatum(c->completed ? "completed" : "inProgress"), nulls[i++] = false;
+		values[i] = c->completed ? completed : in_progress, nulls[i++] = false;
 
 		/* user_chat_state: the state events are never "absent" once any exists */
 		if (SEEN(st, TL_QUEUED) || SEEN(st, TL_OPENED) || SEEN(st, TL_SNOOZED) ||

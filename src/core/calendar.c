@@ -499,12 +499,24 @@ pattern_contains(const cal_schedule *s, int32_t p, int64_t local_us)
 	return lo > 0 && pos < s->pw_close[first + lo - 1];
 }
 
-/* Index of the last piece whose start <= t (t inside the window). */
+/*
+ * Index of the last piece whose start <= t (t inside the window).  hint,
+ * when not NULL, is a cursor's last piece: the times a chat asks about are
+ * close together, so it usually holds t and the search is skipped.
+ */
 static int32_t
-find_piece(const cal_schedule *s, int64_t t)
+find_piece(const cal_schedule *s, int64_t t, int32_t *hint)
 {
 	int32_t		lo = 0;
 	int32_t		hi = s->npieces;
+
+	if (hint != NULL)
+	{
+		int32_t		h = *hint;
+
+		if (h >= 0 && h < s->npieces && s->pieces[h].start <= t && t < s->pieces[h + 1].start)
+			return h;
+	}
 
 	while (lo < hi)
 	{
@@ -515,6 +527,8 @@ find_piece(const cal_schedule *s, int64_t t)
 		else
 			hi = mid;
 	}
+	if (hint != NULL)
+		*hint = lo - 1;
 	return lo - 1;
 }
 
@@ -553,19 +567,19 @@ piece_partial(const cal_schedule *s, const cal_piece *pc, int64_t t)
 
 /* F(t) for w0 <= t <= w1. */
 static int64_t
-f_window(const cal_schedule *s, int64_t t)
+f_window(const cal_schedule *s, int64_t t, int32_t *hint)
 {
 	int32_t		i;
 
 	if (t >= s->w1)
 		return s->pieces[s->npieces].cum;
-	i = find_piece(s, t);
+	i = find_piece(s, t, hint);
 	return s->pieces[i].cum + piece_partial(s, &s->pieces[i], t);
 }
 
 /* F(t) for any finite t, folding by whole periods outside the window. */
 static i128
-f_any(const cal_schedule *s, int64_t t)
+f_any(const cal_schedule *s, int64_t t, int32_t *hint)
 {
 	int64_t		k;
 
@@ -573,14 +587,14 @@ f_any(const cal_schedule *s, int64_t t)
 	{
 		/* w0 < 0 and t >= INT64_MIN + 1, so w0 - t does not overflow */
 		k = (s->w0 - t - 1) / PERIOD_US + 1;
-		return (i128) f_window(s, t + k * PERIOD_US) - (i128) k * s->q0;
+		return (i128) f_window(s, t + k * PERIOD_US, hint) - (i128) k * s->q0;
 	}
 	if (t >= s->w1)
 	{
 		k = (t - s->w1) / PERIOD_US + 1;
-		return (i128) f_window(s, t - k * PERIOD_US) + (i128) k * s->q1;
+		return (i128) f_window(s, t - k * PERIOD_US, hint) + (i128) k * s->q1;
 	}
-	return f_window(s, t);
+	return f_window(s, t, hint);
 }
 
 /*
@@ -588,7 +602,7 @@ f_any(const cal_schedule *s, int64_t t)
  * is set when an infinite endpoint meets a calendar that keeps opening.
  */
 static i128
-business_i128(const cal_schedule *s, int64_t a, int64_t b, bool *infinite)
+business_i128(const cal_schedule *s, int64_t a, int64_t b, bool *infinite, int32_t *hint)
 {
 	i128		fa;
 	i128		fb;
@@ -607,7 +621,7 @@ business_i128(const cal_schedule *s, int64_t a, int64_t b, bool *infinite)
 		fa = 0;
 	}
 	else
-		fa = f_any(s, a);
+		fa = f_any(s, a, hint);
 	if (b == CAL_TS_POS_INF)
 	{
 		if (s->q1 > 0)
@@ -618,7 +632,7 @@ business_i128(const cal_schedule *s, int64_t a, int64_t b, bool *infinite)
 		fb = s->pieces[s->npieces].cum;
 	}
 	else
-		fb = f_any(s, b);
+		fb = f_any(s, b, hint);
 	return fb - fa;
 }
 
@@ -626,7 +640,7 @@ double
 cal_business_seconds(const cal_schedule *s, int64_t since_us, int64_t until_us)
 {
 	bool		infinite;
-	i128		r = business_i128(s, since_us, until_us, &infinite);
+	i128		r = business_i128(s, since_us, until_us, &infinite, NULL);
 
 	if (infinite)
 		return INFINITY;
@@ -638,15 +652,15 @@ int64_t
 cal_business_usecs(const cal_schedule *s, int64_t since_us, int64_t until_us)
 {
 	bool		infinite;
-	i128		r = business_i128(s, since_us, until_us, &infinite);
+	i128		r = business_i128(s, since_us, until_us, &infinite, NULL);
 
 	if (infinite || r > INT64_MAX)
 		return INT64_MAX;
 	return (int64_t) r;
 }
 
-bool
-cal_is_operating(const cal_schedule *s, int64_t at_us)
+static bool
+is_operating(const cal_schedule *s, int64_t at_us, int32_t *hint)
 {
 	int64_t		t = at_us;
 	int64_t		k;
@@ -665,11 +679,41 @@ cal_is_operating(const cal_schedule *s, int64_t at_us)
 		k = (t - s->w1) / PERIOD_US + 1;
 		t -= k * PERIOD_US;
 	}
-	pc = &s->pieces[find_piece(s, t)];
+	pc = &s->pieces[find_piece(s, t, hint)];
 	if (pc->pattern >= 0)
 		return pattern_contains(s, pc->pattern, t + pc->off_us);
 	j = find_ex(s, pc, t);
 	return j >= 0 && t < s->ex_b[j];
+}
+
+bool
+cal_is_operating(const cal_schedule *s, int64_t at_us)
+{
+	return is_operating(s, at_us, NULL);
+}
+
+void
+cal_cursor_init(cal_cursor *c, const cal_schedule *s)
+{
+	c->s = s;
+	c->piece = -1;
+}
+
+double
+cal_cursor_business_seconds(cal_cursor *c, int64_t since_us, int64_t until_us)
+{
+	bool		infinite;
+	i128		r = business_i128(c->s, since_us, until_us, &infinite, &c->piece);
+
+	if (infinite)
+		return INFINITY;
+	return (double) r / 1e6;
+}
+
+bool
+cal_cursor_is_operating(cal_cursor *c, int64_t at_us)
+{
+	return is_operating(c->s, at_us, &c->piece);
 }
 
 /* ---------------------------------------------------------------------
@@ -1223,8 +1267,8 @@ cal_build(cal_builder *b)
 		s->pieces[i + 1].cum = pc->cum +
 			piece_partial(s, pc, s->pieces[i + 1].start);
 	}
-	s->q0 = f_window(s, s->w0 + PERIOD_US);
-	s->q1 = s->pieces[s->npieces].cum - f_window(s, s->w1 - PERIOD_US);
+	s->q0 = f_window(s, s->w0 + PERIOD_US, NULL);
+	s->q1 = s->pieces[s->npieces].cum - f_window(s, s->w1 - PERIOD_US, NULL);
 
 	s->bytes = sizeof(cal_schedule) +
 		sizeof(cal_piece) * (size_t) (s->npieces + 1) +

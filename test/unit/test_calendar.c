@@ -751,6 +751,7 @@ static void
 test_random_vs_bruteforce(void **state)
 {
 	int			checks = 0;
+	cal_cursor	cur;
 
 	for (int sched = 0; sched < 60; sched++)
 	{
@@ -766,6 +767,8 @@ test_random_vs_bruteforce(void **state)
 			center = D(1250, 6, 1);
 		random_schedule(&r, b, center);
 		s = build_or_fail(b);
+		/* one cursor across all the queries: jumps and near repeats */
+		cal_cursor_init(&cur, s);
 		for (int q = 0; q < 60; q++)
 		{
 			int64_t		a = (center + rnd_range(-500, 500)) * DAY + rnd_range(0, DAY - 1);
@@ -801,6 +804,18 @@ test_random_vs_bruteforce(void **state)
 			if (cal_is_operating(s, a) != open_at_a)
 				fail_msg("schedule %d query %d: is_operating(%lld) = %d",
 						 sched, q, (long long) a, !open_at_a);
+			/* the cursor gives the same answers, then again a little later */
+			for (int again = 0; again < 3; again++)
+			{
+				int64_t		t = a + again * rnd_range(0, H(30));
+				bool		open_t;
+				int64_t		want_t = ref_business(&r, t, t + len, &open_t);
+
+				if (cal_cursor_is_operating(&cur, t) != open_t ||
+					cal_cursor_business_seconds(&cur, t, t + len) != (double) want_t / 1e6)
+					fail_msg("schedule %d query %d: the cursor differs at %lld",
+							 sched, q, (long long) t);
+			}
 			checks++;
 		}
 		cal_schedule_free(s);
