@@ -19,6 +19,10 @@
 #    each side, the floor's included), and the floor comparison also serial
 #    (max_parallel_workers_per_gather = 0), where the leader does not finish
 #    every chat alone.
+#  - calibration (information): built-in aggregates over the same rows and
+#    groups, against the same floor: count() of each of the six columns the
+#    chat aggregate reads, and array_agg(at), which only collects one column
+#    per chat.
 #
 # Each aggregate runs in its column form (the fast path; the targets apply
 # to it); the documented whole-row form chat_metrics(t) is printed too.
@@ -52,6 +56,13 @@ FLOOR_N = ("SELECT count(c) FROM (SELECT chat_id, count(*) AS c FROM csstats.tim
            "WHERE channel_id = %(ch)s GROUP BY chat_id) s")
 CHAT_N = (f"SELECT count(m) FROM (SELECT chat_id, csstats.chat_metrics({CHAT_ARGS}, %(as_of)s) AS m "
           "FROM csstats.timeline t WHERE channel_id = %(ch)s GROUP BY chat_id) s")
+# calibration with built-in aggregates over the same rows (information): counting
+# the six columns the chat aggregate reads, and collecting one of them per chat
+INPUTS_N = ("SELECT count(c) FROM (SELECT chat_id, count(at) + count(seq) + count(kind) + "
+            "count(event_id) + count(item_id) + count(channel_id) AS c FROM csstats.timeline t "
+            "WHERE channel_id = %(ch)s GROUP BY chat_id) s")
+ARRAY_N = ("SELECT count(c) FROM (SELECT chat_id, array_agg(at) AS c FROM csstats.timeline t "
+           "WHERE channel_id = %(ch)s GROUP BY chat_id) s")
 CHAT_SQL = "SELECT * FROM csstats_ref.chat_metrics(%(ch)s, %(as_of)s)"
 CASE_SQL = "SELECT * FROM csstats_ref.case_metrics(%(ch)s, %(as_of)s)"
 
@@ -70,9 +81,17 @@ for ch, ref in [("S", True)] + ([("L", False)] if os.environ.get("CSSTATS_BENCH_
     run(f"floor, {ch}", FLOOR_N, ch, note="the floor: count(*) GROUP BY chat_id")
     run(f"chat metrics (C, columns), {ch}", CHAT_N, ch,
         baseline=f"floor, {ch}", kind="overhead", target=1.5)
+    run(f"built-in: count() of the 6 input columns, {ch}", INPUTS_N, ch,
+        baseline=f"floor, {ch}", kind="overhead", note="calibration")
+    run(f"built-in: array_agg(at), {ch}", ARRAY_N, ch,
+        baseline=f"floor, {ch}", kind="overhead", note="calibration")
     run(f"floor, serial, {ch}", FLOOR_N, ch, setup=SERIAL)
     run(f"chat metrics (C, columns), serial, {ch}", CHAT_N, ch, setup=SERIAL,
         baseline=f"floor, serial, {ch}", kind="overhead", target=1.5)
+    run(f"built-in: count() of the 6 input columns, serial, {ch}", INPUTS_N, ch, setup=SERIAL,
+        baseline=f"floor, serial, {ch}", kind="overhead", note="calibration")
+    run(f"built-in: array_agg(at), serial, {ch}", ARRAY_N, ch, setup=SERIAL,
+        baseline=f"floor, serial, {ch}", kind="overhead", note="calibration")
     # the same with every row returned to the client (information)
     run(f"floor, rows to client, {ch}", FLOOR, ch)
     run(f"chat metrics (C, columns), rows to client, {ch}", CHAT_C, ch,
