@@ -11,7 +11,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
-csstats_deps
+csstats_deps $CSSTATS_TEST_PACKAGES
 CSSTATS_ASSERT=1 csstats_build
 trap cluster_stop EXIT
 cluster_start

@@ -2,7 +2,7 @@
 # Source it from bash; it sets -euo pipefail in the caller's spirit but does not
 # change options itself.
 #
-#   csstats_deps          install missing Debian packages (skipped with CSSTATS_SKIP_APT=1)
+#   csstats_deps [PKG..]  install missing Debian packages, and PKG.. (skipped with CSSTATS_SKIP_APT=1)
 #   csstats_build         make + make install (serialized with flock)
 #   cluster_start         initdb + start a throwaway PostgreSQL 15 as the postgres OS user;
 #                         exports PGHOST PGPORT PGUSER PGDATABASE and CSSTATS_RUN (its dir)
@@ -21,6 +21,9 @@ CSSTATS_PACKAGES="gcc make pkg-config ca-certificates postgresql-15 postgresql-s
     postgresql-15-cron libxlsxwriter-dev libssl-dev zlib1g-dev libzip-dev libcmocka-dev
     python3 python3-openpyxl python3-msoffcrypto-tool python3-psycopg2 p7zip-full
     util-linux procps tzdata"
+# Only the test command needs these: LibreOffice Calc, driven through UNO,
+# opens the encrypted exports (test/suites/58_libreoffice.sh).
+CSSTATS_TEST_PACKAGES="libreoffice-calc-nogui python3-uno"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -31,7 +34,7 @@ csstats_deps() {
         return 0
     fi
     local missing=() p
-    for p in $CSSTATS_PACKAGES; do
+    for p in $CSSTATS_PACKAGES "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
