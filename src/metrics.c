@@ -1362,15 +1362,22 @@ ReplaySet(const MetricsState *st, const Decoded *d, const tl_case_metrics *c, in
 	return PointerGetDatum(construct_array(elems, (int) count, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* profile: merge a profile_changed object (a JSON null removes the key) */
+/*
+ * profile: merge a profile_changed object (a JSON null removes the key).
+ * One pass builds the result: the profile's pairs whose key the change does
+ * not name, then the change's non-null pairs (what jsonb_concat followed by
+ * jsonb_delete_array of the null keys gives, with one build instead of two).
+ */
 static Jsonb *
 ProfileApply(Jsonb *profile, const MetricsState *st, const Decoded *d, const tl_item *it)
 {
 	Jsonb	   *change;
 	JsonbIterator *iter;
+	JsonbValue	k;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
-	List	   *removed = NIL;
+	JsonbParseState *ps = NULL;
+	JsonbValue *res;
 	char	   *json;
 
 	if (!(it->flags & TL_F_HAS_TEXT))
@@ -1382,32 +1389,33 @@ ProfileApply(Jsonb *profile, const MetricsState *st, const Decoded *d, const tl_
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("profile_changed value of chat \"%s\" is not a JSON object", st->chat_id)));
 
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	iter = JsonbIteratorInit(&profile->root);
+	while ((tok = JsonbIteratorNext(&iter, &k, true)) != WJB_DONE)
+	{
+		if (tok != WJB_KEY)
+			continue;
+		tok = JsonbIteratorNext(&iter, &v, true);
+		Assert(tok == WJB_VALUE);
+		if (findJsonbValueFromContainer(&change->root, JB_FOBJECT, &k) != NULL)
+			continue;			/* replaced or removed by the change */
+		pushJsonbValue(&ps, WJB_KEY, &k);
+		pushJsonbValue(&ps, WJB_VALUE, &v);
+	}
 	iter = JsonbIteratorInit(&change->root);
-	while ((tok = JsonbIteratorNext(&iter, &v, true)) != WJB_DONE)
+	while ((tok = JsonbIteratorNext(&iter, &k, true)) != WJB_DONE)
 	{
-		if (tok == WJB_KEY)
-		{
-			char	   *key = pnstrdup(v.val.string.val, v.val.string.len);
-
-			tok = JsonbIteratorNext(&iter, &v, true);
-			if (tok == WJB_VALUE && v.type == jbvNull)
-				removed = lappend(removed, cstring_to_text(key));
-		}
+		if (tok != WJB_KEY)
+			continue;
+		tok = JsonbIteratorNext(&iter, &v, true);
+		Assert(tok == WJB_VALUE);
+		if (v.type == jbvNull)
+			continue;
+		pushJsonbValue(&ps, WJB_KEY, &k);
+		pushJsonbValue(&ps, WJB_VALUE, &v);
 	}
-	profile = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(profile),
-												 JsonbPGetDatum(change)));
-	if (removed != NIL)
-	{
-		Datum	   *keys = palloc(sizeof(Datum) * list_length(removed));
-		int			k = 0;
-		ListCell   *lc;
-
-		foreach(lc, removed)
-			keys[k++] = PointerGetDatum(lfirst(lc));
-		profile = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete_array, JsonbPGetDatum(profile),
-													 PointerGetDatum(construct_array(keys, k, TEXTOID, -1, false, TYPALIGN_INT))));
-	}
-	return profile;
+	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(res);
 }
 
 /* userChatCaseId: "<chat id>-<k>" without a format string per case */
