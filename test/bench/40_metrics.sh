@@ -99,18 +99,14 @@ for ch, ref in [("S", True)] + ([("L", False)] if os.environ.get("CSSTATS_BENCH_
     run(f"chat metrics (C, whole row), rows to client, {ch}", CHAT_R, ch,
         baseline=f"floor, rows to client, {ch}", kind="overhead")
     if ref:
-        run(f"chat metrics (SQL reference), {ch}", copy(CHAT_SQL), ch, runs=3, warmup=0,
-            note="server side (COPY TO /dev/null)")
-        run(f"chat metrics (C, columns) vs SQL, {ch}", copy(CHAT_C), ch,
-            baseline=f"chat metrics (SQL reference), {ch}", kind="speedup", target=20)
-        run(f"chat metrics (C, whole row) vs SQL, {ch}", copy(CHAT_R), ch,
-            baseline=f"chat metrics (SQL reference), {ch}", kind="speedup")
-        run(f"case metrics (SQL reference), {ch}", copy(CASE_SQL), ch, runs=3, warmup=0,
-            note="server side (COPY TO /dev/null)")
-        run(f"case metrics (C, columns), {ch}", copy(CASE_C), ch,
-            baseline=f"case metrics (SQL reference), {ch}", kind="speedup", target=20)
-        run(f"case metrics (C, whole row), {ch}", copy(CASE_R), ch,
-            baseline=f"case metrics (SQL reference), {ch}", kind="speedup")
+        for level, ref_sql, cols_sql, row_sql in (("chat", CHAT_SQL, CHAT_C, CHAT_R),
+                                                  ("case", CASE_SQL, CASE_C, CASE_R)):
+            base = f"{level} metrics (SQL reference), {ch}"
+            run(base, copy(ref_sql), ch, runs=3, warmup=0, note="server side (COPY TO /dev/null)")
+            run(f"{level} metrics (C, columns) vs SQL, {ch}", copy(cols_sql), ch,
+                baseline=base, kind="speedup", target=20)
+            run(f"{level} metrics (C, whole row) vs SQL, {ch}", copy(row_sql), ch,
+                baseline=base, kind="speedup")
         # with the rows parsed by psycopg2 on both sides (information)
         run(f"chat metrics (SQL reference), rows to client, {ch}", CHAT_SQL, ch, runs=3, warmup=0)
         run(f"chat metrics (C, columns) vs SQL, rows to client, {ch}", CHAT_C, ch,

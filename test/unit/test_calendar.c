@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "calendar.h"
+#include "xorshift.h"
 
 #define H(x) ((int64_t) (x) * 3600 * CAL_USECS_PER_SEC)
 #define M(x) ((int64_t) (x) * 60 * CAL_USECS_PER_SEC)
@@ -472,16 +473,6 @@ typedef struct rnd_sched
 	int			nhol;
 } rnd_sched;
 
-static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t
-rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static int64_t
 rnd_range(int64_t lo, int64_t hi)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "tlpack.h"
+#include "xorshift.h"
 
 #define MAXN 400
 #define TEXTMAX 300
@@ -32,16 +33,6 @@ typedef struct
 	size_t		textsum;
 } stream;
 
-static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t
-rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static void
 random_item(stream *s, size_t i)
