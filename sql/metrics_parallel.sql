@@ -146,4 +146,26 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+
+-- the final functions leave the state alone (FINALFUNC_MODIFY = READ_ONLY), so
+-- both aggregates also run as window functions: running metrics along each
+-- chat's timeline, whose value at the chat's last row is the grouped one
+WITH w AS (
+	SELECT chat_id,
+		csstats.chat_metrics(channel_id, chat_id, at, seq, kind, event_id, item_id,
+			'2025-02-20 12:00+00') OVER running AS chat_m,
+		csstats.case_metrics(t, '2025-02-20 12:00+00') OVER running AS case_m,
+		row_number() OVER running AS n,
+		count(*) OVER (PARTITION BY chat_id) AS rows
+	FROM csstats.timeline t WHERE channel_id = 'mpar'
+	WINDOW running AS (PARTITION BY chat_id ORDER BY at, seq, event_id, item_id
+		ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
+SELECT count(*) AS chats,
+	count(*) FILTER (WHERE w.chat_m::text IS DISTINCT FROM c.r) AS chat_differing,
+	count(*) FILTER (WHERE w.case_m::text IS DISTINCT FROM k.r) AS case_differing
+FROM w
+JOIN serial c ON c.name = 'chat columns' AND c.chat_id = w.chat_id
+JOIN serial k ON k.name = 'case row' AND k.chat_id = w.chat_id
+WHERE w.n = w.rows;
+
 DELETE FROM csstats.channels WHERE id = 'mpar';
