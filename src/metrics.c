@@ -336,8 +336,9 @@ PackItem(MetricsState *st, const tl_item *it, const char *text, size_t len)
  * function always passes.
  */
 static void
-DecodeState(const MetricsState *st, Decoded *d, tlp_reader *r)
+DecodeState(const MetricsState *st, Decoded *d)
 {
+	tlp_reader	r;
 	size_t		alen = 0;
 	size_t		i = 0;
 
@@ -349,8 +350,8 @@ DecodeState(const MetricsState *st, Decoded *d, tlp_reader *r)
 		size_t		k;
 
 		if (c->reset)
-			tlp_reader_init(r);
-		k = tlp_read_stream(r, c->data, c->used, d->items + i, st->nitems - i,
+			tlp_reader_init(&r);
+		k = tlp_read_stream(&r, c->data, c->used, d->items + i, st->nitems - i,
 							d->arena, &alen, st->text_len, &why);
 		if (k == SIZE_MAX)
 			ereport(ERROR,
@@ -1191,9 +1192,7 @@ static void
 Prepare(MetricsState *st, Decoded *d, tl_chat_info *info, tl_calendar *cal,
 		cal_cursor *cursor)
 {
-	tlp_reader	r;
-
-	DecodeState(st, d, &r);
+	DecodeState(st, d);
 	d->n = tl_prepare(d->items, d->n, d->arena, st->as_of,
 					  palloc(sizeof(tl_item) * Max(d->n, 1)));
 

@@ -188,6 +188,7 @@ tlp_reader_init(tlp_reader *r)
 
 #define FAIL(msg) do { *why = (msg); return 0; } while (0)
 
+/* one record: its length, or 0 (*why says why) */
 static inline size_t
 read_one(tlp_reader *r, const uint8_t *in, size_t len, tl_item *it,
 		 char *arena, size_t *arena_len, size_t arena_cap, const char **why)
@@ -248,12 +249,9 @@ read_one(tlp_reader *r, const uint8_t *in, size_t len, tl_item *it,
 			FAIL("The texts are longer than stated.");
 		it->id_off = (uint32_t) *arena_len;
 		it->id_len = (uint32_t) (prefix + suffix);
-		if (arena != NULL)
-		{
-			/* the previous text is in the same arena, wholly before */
-			copy_bytes(arena + *arena_len, arena + r->prev_off, prefix);
-			copy_bytes(arena + *arena_len + prefix, in + n, suffix);
-		}
+		/* the previous text is in the same arena, wholly before */
+		copy_bytes(arena + *arena_len, arena + r->prev_off, prefix);
+		copy_bytes(arena + *arena_len + prefix, in + n, suffix);
 		n += suffix;
 		r->has_prev = true;
 		r->prev_off = *arena_len;
@@ -263,29 +261,6 @@ read_one(tlp_reader *r, const uint8_t *in, size_t len, tl_item *it,
 	return n;
 }
 
-void
-tlp_writer_resume(tlp_writer *w, const tlp_reader *r, const char *arena)
-{
-	tlp_writer_init(w);
-	if (r->has_base)
-	{
-		w->has_base = true;
-		w->base = r->base;
-	}
-	if (r->has_prev && arena != NULL)
-	{
-		w->prev_len = r->prev_len < TLP_PREFIX_MAX ? r->prev_len : TLP_PREFIX_MAX;
-		memcpy(w->prev, arena + r->prev_off, w->prev_len);
-	}
-}
-
-size_t
-tlp_read(tlp_reader *r, const uint8_t *in, size_t len, tl_item *it,
-		 char *arena, size_t *arena_len, size_t arena_cap, const char **why)
-{
-	return read_one(r, in, len, it, arena, arena_len, arena_cap, why);
-}
-
 size_t
 tlp_read_stream(tlp_reader *r, const uint8_t *in, size_t len, tl_item *items,
 				size_t max_items, char *arena, size_t *arena_len, size_t arena_cap,
@@ -293,7 +268,6 @@ tlp_read_stream(tlp_reader *r, const uint8_t *in, size_t len, tl_item *items,
 {
 	size_t		pos = 0;
 	size_t		i = 0;
-	tl_item		scratch;
 
 	while (pos < len)
 	{
@@ -304,8 +278,7 @@ tlp_read_stream(tlp_reader *r, const uint8_t *in, size_t len, tl_item *items,
 			*why = "There are more items than counted.";
 			return SIZE_MAX;
 		}
-		k = read_one(r, in + pos, len - pos, items ? &items[i] : &scratch, arena,
-					 arena_len, arena_cap, why);
+		k = read_one(r, in + pos, len - pos, &items[i], arena, arena_len, arena_cap, why);
 		if (k == 0)
 			return SIZE_MAX;
 		pos += k;

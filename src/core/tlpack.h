@@ -76,31 +76,16 @@ typedef struct tlp_reader
 void		tlp_reader_init(tlp_reader *r);
 
 /*
- * Decode the record at in[0..len) into *it, its full text appended to
- * arena at *arena_len (capacity arena_cap; it->id_off/id_len point there).
- * Returns the bytes read, or 0 when the record is malformed or the arena
- * is too small (*why says which).  With arena NULL the record is only
- * checked: lengths are counted (*arena_len against arena_cap) but no text
- * is copied.
- */
-size_t		tlp_read(tlp_reader *r, const uint8_t *in, size_t len, tl_item *it,
-					 char *arena, size_t *arena_len, size_t arena_cap,
-					 const char **why);
-
-/*
- * Decode a whole stream in[0..len) into items[0..max_items) (or only check
- * it: items NULL, arena NULL) as tlp_read does record by record.  Returns
- * the items read, or SIZE_MAX (*why says why).
+ * Decode a whole stream in[0..len) into items[0..max_items), each item's
+ * full text appended to arena at *arena_len (capacity arena_cap;
+ * it->id_off/id_len point there).  Returns the items read, or SIZE_MAX when
+ * a record is malformed, there are more than max_items, or the texts do not
+ * fit the arena (*why says which).  A stream written by one tlp_writer needs
+ * one tlp_reader; several streams may follow each other in one arena, each
+ * read with a reader initialised afresh.
  */
 size_t		tlp_read_stream(tlp_reader *r, const uint8_t *in, size_t len, tl_item *items,
 							size_t max_items, char *arena, size_t *arena_len,
 							size_t arena_cap, const char **why);
-
-/*
- * The writer's state after a whole stream was read with r (so more records
- * can be appended to a decoded stream): base and the previous text (none
- * when the stream was only checked, arena NULL).
- */
-void		tlp_writer_resume(tlp_writer *w, const tlp_reader *r, const char *arena);
 
 #endif							/* CS_CORE_TLPACK_H */

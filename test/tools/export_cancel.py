@@ -25,20 +25,9 @@ import time
 import msoffcrypto
 import psycopg2
 
+from export_e2e import check, connect, results  # the end-to-end checks' helpers
+
 PASSWORD = "Cancel0Test"
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond)))
-    print(f"{name}: {'ok' if cond else 'FAIL ' + detail}", flush=True)
-    return cond
-
-
-def connect(db):
-    conn = psycopg2.connect(dbname=db)
-    conn.autocommit = True
-    return conn
 
 
 def leftovers(xdir, tmpbase, final=None):

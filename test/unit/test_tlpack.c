@@ -1,8 +1,8 @@
 /*
  * Unit tests for src/core/tlpack.c, the packed timeline items of the metric
  * aggregates' states: round trips of random streams (every kind, extreme
- * times and event ids, empty, shared-prefix and long texts), the writer
- * resumed after a read, the size the encoding is meant to save, and the
+ * times and event ids, empty, shared-prefix and long texts), streams read
+ * one after another into one arena, the size the encoding saves, and the
  * reader on corrupt input (every truncation and byte flip of a valid stream
  * is either rejected or decoded within bounds; never read past the data).
  */
@@ -93,35 +93,37 @@ encode(stream *s, size_t n)
 	}
 }
 
-/* decode all of in[0..len); returns the items read or -1 */
+/*
+ * decode all of in[0..len) into out, texts from arena[*alen] on (a fresh
+ * reader); returns the items read or -1
+ */
 static long
-decode(const uint8_t *in, size_t len, tl_item *out, char *arena, size_t cap,
-	   tlp_reader *r)
+decode_at(const uint8_t *in, size_t len, tl_item *out, char *arena, size_t *alen, size_t cap)
 {
-	size_t		pos = 0;
-	size_t		alen = 0;
-	long		count = 0;
+	tlp_reader	r;
 	const char *why = NULL;
+	size_t		start = *alen;
+	size_t		count;
 
-	tlp_reader_init(r);
-	while (pos < len)
+	tlp_reader_init(&r);
+	count = tlp_read_stream(&r, in, len, out, MAXN * 2, arena, alen, cap, &why);
+	if (count == SIZE_MAX)
 	{
-		size_t		k = tlp_read(r, in + pos, len - pos, &out[count], arena, &alen, cap, &why);
-
-		if (k == 0)
-		{
-			assert_non_null(why);
-			return -1;
-		}
-		assert_true(k <= len - pos);
-		if (out[count].flags & TL_F_HAS_TEXT)
-			assert_true((size_t) out[count].id_off + out[count].id_len <= alen);
-		pos += k;
-		count++;
-		if (count >= MAXN * 2)
-			return -1;
+		assert_non_null(why);
+		return -1;
 	}
-	return count;
+	for (size_t i = 0; i < count; i++)
+		if (out[i].flags & TL_F_HAS_TEXT)
+			assert_true(out[i].id_off >= start && (size_t) out[i].id_off + out[i].id_len <= *alen);
+	return (long) count;
+}
+
+static long
+decode(const uint8_t *in, size_t len, tl_item *out, char *arena, size_t cap)
+{
+	size_t		alen = 0;
+
+	return decode_at(in, len, out, arena, &alen, cap);
 }
 
 static void
@@ -149,46 +151,44 @@ test_round_trip(void **unused)
 	static stream s;
 	static tl_item got[MAXN * 2];
 	static char arena[MAXN * TEXTMAX];
-	tlp_reader	r;
 
 	for (int round = 0; round < 300; round++)
 	{
 		encode(&s, (size_t) (rnd() % MAXN));
-		assert_int_equal(decode(s.buf, s.buflen, got, arena, s.textsum, &r), (long) s.n);
+		assert_int_equal(decode(s.buf, s.buflen, got, arena, s.textsum), (long) s.n);
 		check_equal(&s, got, arena);
 		/* one byte short of the texts' total: refused, not overrun */
 		if (s.textsum > 0)
-			assert_int_equal(decode(s.buf, s.buflen, got, arena, s.textsum - 1, &r), -1);
+			assert_int_equal(decode(s.buf, s.buflen, got, arena, s.textsum - 1), -1);
 	}
 }
 
-/* a stream read back and appended to decodes as one stream */
+/*
+ * streams written apart (a state and the partial state combined into it)
+ * read one after the other into one arena, the reader started afresh for
+ * each: the metric aggregates' chunks with reset set
+ */
 static void
-test_resume(void **unused)
+test_streams_back_to_back(void **unused)
 {
 	static stream a;
 	static stream b;
-	static uint8_t joined[2 * MAXN * TLP_RECORD_BOUND(TEXTMAX)];
 	static tl_item got[MAXN * 2];
 	static char arena[2 * MAXN * TEXTMAX];
-	tlp_reader	r;
-	tlp_writer	w;
 
 	for (int round = 0; round < 100; round++)
 	{
-		size_t		len;
-		long		count;
+		size_t		alen = 0;
+		long		na;
+		long		nb;
 
 		encode(&a, 1 + rnd() % (MAXN / 2));
 		encode(&b, rnd() % (MAXN / 2));
-		assert_int_equal(decode(a.buf, a.buflen, got, arena, a.textsum, &r), (long) a.n);
-		tlp_writer_resume(&w, &r, arena);
-		memcpy(joined, a.buf, a.buflen);
-		len = a.buflen;
-		for (size_t i = 0; i < b.n; i++)
-			len += tlp_write(&w, joined + len, &b.items[i], b.texts[i], b.lens[i]);
-		count = decode(joined, len, got, arena, a.textsum + b.textsum, &r);
-		assert_int_equal(count, (long) (a.n + b.n));
+		na = decode_at(a.buf, a.buflen, got, arena, &alen, a.textsum + b.textsum);
+		assert_int_equal(na, (long) a.n);
+		nb = decode_at(b.buf, b.buflen, got + na, arena, &alen, a.textsum + b.textsum);
+		assert_int_equal(nb, (long) b.n);
+		assert_int_equal(alen, a.textsum + b.textsum);
 		check_equal(&a, got, arena);
 		for (size_t i = 0; i < b.n; i++)
 		{
@@ -236,7 +236,6 @@ test_corrupt(void **unused)
 	static uint8_t bad[MAXN * TLP_RECORD_BOUND(TEXTMAX)];
 	static tl_item got[MAXN * 2];
 	static char arena[MAXN * TEXTMAX];
-	tlp_reader	r;
 
 	for (int round = 0; round < 40; round++)
 	{
@@ -245,32 +244,28 @@ test_corrupt(void **unused)
 		for (size_t cut = 0; cut < s.buflen; cut++)
 		{
 			memcpy(bad, s.buf, cut);
-			(void) decode(bad, cut, got, arena, s.textsum, &r);
+			(void) decode(bad, cut, got, arena, s.textsum);
 		}
 		/* random byte flips */
 		for (int f = 0; f < 200; f++)
 		{
 			memcpy(bad, s.buf, s.buflen);
 			bad[rnd() % s.buflen] ^= (uint8_t) (1 + rnd() % 255);
-			(void) decode(bad, s.buflen, got, arena, s.textsum, &r);
+			(void) decode(bad, s.buflen, got, arena, s.textsum);
 		}
 	}
 	/* specific refusals */
 	{
-		const char *why = NULL;
-		size_t		alen = 0;
-		tl_item		it;
 		uint8_t		unknown_kind[] = {TL_NKINDS, 0};
 		uint8_t		high_bit[] = {0x80 | TL_MSG_USER, 0};
 		uint8_t		long_varint[] = {TL_MSG_USER, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F};
 		uint8_t		prefix_without_prev[] = {TL_MSG_USER | 0x20, 0, 3, 1, 'x'};
 
-		tlp_reader_init(&r);
-		assert_int_equal(tlp_read(&r, unknown_kind, 2, &it, arena, &alen, 10, &why), 0);
-		assert_int_equal(tlp_read(&r, high_bit, 2, &it, arena, &alen, 10, &why), 0);
-		assert_int_equal(tlp_read(&r, long_varint, sizeof(long_varint), &it, arena, &alen, 10, &why), 0);
-		assert_int_equal(tlp_read(&r, prefix_without_prev, sizeof(prefix_without_prev), &it, arena, &alen, 10, &why), 0);
-		assert_non_null(why);
+		/* decode() asserts that each refusal says why */
+		assert_int_equal(decode(unknown_kind, 2, got, arena, 10), -1);
+		assert_int_equal(decode(high_bit, 2, got, arena, 10), -1);
+		assert_int_equal(decode(long_varint, sizeof(long_varint), got, arena, 10), -1);
+		assert_int_equal(decode(prefix_without_prev, sizeof(prefix_without_prev), got, arena, 10), -1);
 	}
 }
 
@@ -279,7 +274,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_streams_back_to_back),
 		cmocka_unit_test(test_compact),
 		cmocka_unit_test(test_corrupt),
 	};
