@@ -1,6 +1,12 @@
 # csstats: customer-support chat statistics for PostgreSQL (PGXS build)
 EXTENSION = csstats
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
+# Works in the source tree (make) and out of it (make -f /src/Makefile, or
+# VPATH=/src as pg_buildext does in build-15/): every source path below is
+# relative to SRC (the directory of this Makefile) and every generated file goes
+# to the current directory.  (PGXS's own $(srcdir) is set only once it is
+# included, too late for the variables it reads at inclusion.)
+SRC := $(patsubst %/,%,$(dir $(abspath $(firstword $(MAKEFILE_LIST)))))
 
 MODULE_big = csstats
 # Pure C core (src/core, no PostgreSQL headers) and the thin PostgreSQL glue (src).
@@ -30,10 +36,16 @@ OBJS = \
 # cserr.c's vsnprintf wrapper trips PostgreSQL's -Wmissing-format-attribute
 src/core/cserr.o: override CFLAGS += -Wno-missing-format-attribute
 
-# The install script is assembled from one file per concern (sql/install/NN_*.sql),
-# in name order, like pgvector builds its script from sql/vector.sql.
+# The install script of the version being built is assembled from one file per
+# concern (sql/install/NN_*.sql), in name order, like pgvector builds its script
+# from sql/vector.sql.  Released scripts (sql/csstats--A.sql, and the update
+# scripts sql/csstats--A--B.sql) are committed and never edited again.
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
+DATA = $(filter-out $(DATA_built),$(patsubst $(SRC)/%,%,$(wildcard $(SRC)/sql/$(EXTENSION)--*.sql)))
+INSTALL_PARTS = $(sort $(wildcard $(SRC)/sql/install/*.sql))
+ifeq ($(strip $(INSTALL_PARTS)),)
+$(error no install-script parts in $(SRC)/sql/install: refusing to build an empty $(DATA_built))
+endif
 
 # pg_regress inputs sql/<name>.sql, outputs expected/<name>.out.
 REGRESS = setup schema generator dump_config sketch filters metrics_examples metrics_messy metrics_parallel calendar sheets sheets_related export
@@ -41,30 +53,51 @@ REGRESS_OPTS = --dbname=csstats_regression
 NO_LOCALE = 1
 
 PKGS = xlsxwriter openssl libzip zlib
-PG_CPPFLAGS = -std=gnu11 -Isrc -Isrc/core $(shell pkg-config --cflags $(PKGS))
-PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+PG_CPPFLAGS = -std=gnu11 -I$(SRC)/src -I$(SRC)/src/core $(shell pkg-config --cflags $(PKGS))
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Wno-cast-function-type
-# The test build (CSSTATS_ASSERT=1, set by the test command) enables Assert().
+# The test build (CSSTATS_ASSERT=1, set by the test command) enables Assert()
+# and the crash-test pause points, and turns warnings into errors.  User builds
+# (make, make install, the Debian package) never use -Werror, so a newer
+# compiler's new warning cannot break an installation.
+CSSTATS_ASSERT ?= 0
+CSSTATS_WERROR ?= $(CSSTATS_ASSERT)
 ifeq ($(CSSTATS_ASSERT),1)
-PG_CFLAGS += -DUSE_ASSERT_CHECKING
+PG_CFLAGS += -DUSE_ASSERT_CHECKING -DCSSTATS_PAUSE_POINTS
+endif
+ifeq ($(CSSTATS_WERROR),1)
+PG_CFLAGS += -Werror
 endif
 SHLIB_LINK = $(shell pkg-config --libs $(PKGS)) -lm
 
-EXTRA_CLEAN = results regression.diffs regression.out log tmp_check
+EXTRA_CLEAN = results regression.diffs regression.out log tmp_check build-variant.stamp
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+# Objects go below the current directory, which in an out-of-tree build has no
+# src/ yet.
+$(shell mkdir -p src/core sql)
+
+# The assert (test) build and the plain (bench, user) build must never reuse
+# each other's objects: the variant is recorded in a stamp that every object
+# depends on, rewritten (so everything rebuilds) only when it changes.
+BUILD_VARIANT := assert=$(CSSTATS_ASSERT) werror=$(CSSTATS_WERROR)
+ifneq ($(BUILD_VARIANT),$(shell cat build-variant.stamp 2>/dev/null))
+$(shell echo '$(BUILD_VARIANT)' > build-variant.stamp)
+endif
+$(OBJS): build-variant.stamp
+
+$(DATA_built): $(INSTALL_PARTS)
 	cat $^ > $@
 
 .PHONY: demo test bench unit
 demo:
-	bash test/demo.sh
+	bash $(SRC)/test/demo.sh
 test:
-	bash test/test.sh
+	bash $(SRC)/test/test.sh
 bench:
-	bash test/bench.sh
+	bash $(SRC)/test/bench.sh
 unit:
-	$(MAKE) -C test/unit
+	$(MAKE) -f $(SRC)/test/unit/Makefile
