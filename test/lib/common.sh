@@ -4,6 +4,7 @@
 #
 #   csstats_deps [PKG..]  install missing Debian packages, and PKG.. (skipped with CSSTATS_SKIP_APT=1)
 #   csstats_build         make + make install (serialized with flock)
+#   csstats_make_install  the same without taking the lock (for a caller holding it)
 #   cluster_start         initdb + start a throwaway PostgreSQL 15 as the postgres OS user;
 #                         exports PGHOST PGPORT PGUSER PGDATABASE and CSSTATS_RUN (its dir)
 #   cluster_stop          stop it and remove its directory (KEEP_CLUSTER=1 keeps it)
@@ -19,11 +20,14 @@ export DEBIAN_FRONTEND=noninteractive
 # independent readers the tests use (msoffcrypto-tool, openpyxl, 7z), psycopg2.
 CSSTATS_PACKAGES="gcc make pkg-config ca-certificates postgresql-15 postgresql-server-dev-15
     postgresql-15-cron libxlsxwriter-dev libssl-dev zlib1g-dev libzip-dev libcmocka-dev
-    python3 python3-openpyxl python3-msoffcrypto-tool python3-psycopg2 p7zip-full
+    python3 python3-openpyxl python3-msoffcrypto-tool python3-psycopg2 python3-psycopg p7zip-full
     util-linux procps tzdata"
 # Only the test command needs these: LibreOffice Calc, driven through UNO,
-# opens the encrypted exports (test/suites/58_libreoffice.sh).
-CSSTATS_TEST_PACKAGES="libreoffice-calc-nogui python3-uno"
+# opens the encrypted exports (test/suites/58_libreoffice.sh); the Debian
+# package is built from a git copy of the tree and installed with apt
+# (test/suites/90_package.sh; build-essential is an implicit build dependency).
+CSSTATS_TEST_PACKAGES="libreoffice-calc-nogui python3-uno
+    git build-essential dpkg-dev debhelper postgresql-server-dev-all"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -54,9 +58,15 @@ csstats_build() {
     # One build+install at a time on this machine: the install target is global.
     (
         flock -w 600 9
-        make -C "$CSSTATS_SRC" -s -j2 CSSTATS_ASSERT="${CSSTATS_ASSERT:-0}" PG_CONFIG="$PG_CONFIG"
-        make -C "$CSSTATS_SRC" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+        csstats_make_install
     ) 9>/tmp/csstats-build.lock
+}
+
+# The build+install itself, for a caller that already holds the lock (the
+# package suite restores the installation with it).
+csstats_make_install() {
+    make -C "$CSSTATS_SRC" -s -j2 CSSTATS_ASSERT="${CSSTATS_ASSERT:-0}" PG_CONFIG="$PG_CONFIG"
+    make -C "$CSSTATS_SRC" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 }
 
 as_pg() { runuser -u postgres -- "$@"; }
@@ -78,6 +88,7 @@ shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
 cron.use_background_workers = on
 csstats.export_directory = '$CSSTATS_RUN/export'
+csstats.password_key_file = '$CSSTATS_RUN/password.key'
 max_worker_processes = 16
 max_parallel_workers = 8
 fsync = off
