@@ -27,6 +27,13 @@
  *	  states of one chat combine by concatenation: the aggregates are
  *	  parallel (combine, serial and deserial functions below).
  *
+ *	  A group is one chat, and a chat is (channel_id, chat_id): chat ids are
+ *	  unique per channel only.  The state takes both from its first row, and
+ *	  every row, combined state and deserialized state must match them, so a
+ *	  group (or window partition) keyed by chat_id alone over two channels is
+ *	  an error rather than two customers' conversations computed as one under
+ *	  one channel's operating hours.
+ *
  *	  Without as_of the aggregates use now() (the transaction start, which
  *	  parallel workers share).
  *
@@ -147,9 +154,11 @@ typedef struct MetricsState
 	bool		has_chat_row;
 	bool		is_call;
 	bool		is_inbound;
+	bool		in_window;		/* a window function's state: for the hints */
 	int			chat_id_len;
+	int			channel_id_len;
 	TimestampTz as_of;
-	char	   *chat_id;
+	char	   *chat_id;		/* with channel_id, the chat: both set or both NULL */
 	char	   *channel_id;
 	TimestampTz created_at;
 	CurrentRow *current;		/* case metrics only */
@@ -524,11 +533,14 @@ GetState(FunctionCallInfo fcinfo, bool for_cases, TimestampTz as_of)
 	 */
 	if (st == NULL)
 	{
-		if (!AggCheckCallContext(fcinfo, &aggcxt))
+		int			ctx = AggCheckCallContext(fcinfo, &aggcxt);
+
+		if (!ctx)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("%s called in non-aggregate context", AggName(for_cases))));
 		st = StateCreate(aggcxt, for_cases, as_of);
+		st->in_window = (ctx == AGG_CONTEXT_WINDOW);
 	}
 	else if (st->as_of != as_of)
 		ereport(ERROR,
@@ -538,24 +550,76 @@ GetState(FunctionCallInfo fcinfo, bool for_cases, TimestampTz as_of)
 	return st;
 }
 
-/* one chat per group: mixing chats would silently mislead */
+static char *
+CopyN(MemoryContext cxt, const char *s, int len)
+{
+	char	   *r = MemoryContextAlloc(cxt, len + 1);
+
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return r;
+}
+
+/* what groups the rows: the clause the hints name */
+static const char *
+GroupClause(const MetricsState *st)
+{
+	return st->in_window ? "PARTITION BY" : "GROUP BY";
+}
+
+/* rows of two channels in one group: the pair named in a fixed order */
+static void pg_attribute_noreturn()
+MixedChannels(const MetricsState *st, const char *channel, int channel_len,
+			  const char *id, int len)
+{
+	const char *ch1 = st->channel_id;
+	const char *id1 = st->chat_id;
+	const char *ch2 = pnstrdup(channel, channel_len);
+	const char *id2 = pnstrdup(id, len);
+
+	/* whichever row a plan reads first, the message is the same */
+	if (strcmp(ch2, ch1) < 0)
+	{
+		const char *t;
+
+		t = ch1, ch1 = ch2, ch2 = t;
+		t = id1, id1 = id2, id2 = t;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_CARDINALITY_VIOLATION),
+			 errmsg("timeline rows of more than one channel in one %s group",
+					AggName(st->for_cases)),
+			 errdetail("Chat \"%s\" of channel \"%s\" and chat \"%s\" of channel \"%s\".",
+					   id1, ch1, id2, ch2),
+			 errhint("Chat ids are unique per channel only: add %s channel_id, chat_id.",
+					 GroupClause(st))));
+}
+
+/*
+ * One chat per group, a chat being (channel_id, chat_id): mixing chats, or
+ * the same chat id of two channels (two customers), would silently mislead.
+ * The first row (or state) sets the chat.
+ */
 static void
-CheckChat(MetricsState *st, const char *id, int len)
+CheckChat(MetricsState *st, const char *channel, int channel_len, const char *id, int len)
 {
 	if (st->chat_id == NULL)
 	{
-		st->chat_id = MemoryContextAlloc(st->cxt, len + 1);
-		memcpy(st->chat_id, id, len);
-		st->chat_id[len] = '\0';
+		st->channel_id = CopyN(st->cxt, channel, channel_len);
+		st->channel_id_len = channel_len;
+		st->chat_id = CopyN(st->cxt, id, len);
 		st->chat_id_len = len;
 	}
+	else if (channel_len != st->channel_id_len ||
+			 !SameBytes(channel, st->channel_id, channel_len))
+		MixedChannels(st, channel, channel_len, id, len);
 	else if (len != st->chat_id_len || !SameBytes(id, st->chat_id, len))
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
 				 errmsg("timeline rows of more than one chat in one %s group",
 						AggName(st->for_cases)),
 				 errdetail("Chats \"%s\" and \"%s\".", st->chat_id, pnstrdup(id, len)),
-				 errhint("Add GROUP BY chat_id.")));
+				 errhint("Add %s channel_id, chat_id.", GroupClause(st))));
 }
 
 /*
@@ -591,6 +655,8 @@ AddRow(MetricsState *st, const Datum *v, const bool *n)
 {
 	const char *s;
 	size_t		len;
+	const char *channel;
+	size_t		channel_len;
 	int			seq;
 	int			kind;
 	TimestampTz at;
@@ -602,10 +668,14 @@ AddRow(MetricsState *st, const Datum *v, const bool *n)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("timeline row has a null chat_id")));
+	/* a row of no channel belongs to no chat (and has no operating hours) */
+	if (n[COL_CHANNEL_ID])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("timeline row has a null channel_id")));
+	channel = TextBytes(v[COL_CHANNEL_ID], &channel_len);
 	s = TextBytes(v[COL_CHAT_ID], &len);
-	CheckChat(st, s, (int) len);
-	if (st->channel_id == NULL && !n[COL_CHANNEL_ID])
-		st->channel_id = TextDup(st->cxt, v[COL_CHANNEL_ID]);
+	CheckChat(st, channel, (int) channel_len, s, (int) len);
 
 	/* a row without a time cannot be placed on the timeline */
 	if (n[COL_AT] || n[COL_SEQ] || n[COL_KIND])
@@ -808,9 +878,7 @@ StateMerge(MetricsState *dst, const MetricsState *src)
 				 errmsg("as_of must be the same for every row of a chat"),
 				 errhint("Pass a constant or a per-chat value.")));
 	if (src->chat_id != NULL)
-		CheckChat(dst, src->chat_id, src->chat_id_len);
-	if (dst->channel_id == NULL)
-		dst->channel_id = CopyStr(dst->cxt, src->channel_id);
+		CheckChat(dst, src->channel_id, src->channel_id_len, src->chat_id, src->chat_id_len);
 	if (src->has_chat_row)
 	{
 		dst->has_chat_row = true;
@@ -953,7 +1021,8 @@ csstats_metrics_serial(PG_FUNCTION_ARGS)
 	nitems = st->nitems;
 	text_len = st->text_len;
 	packed_len = st->packed_len;
-	total = (Size) VARHDRSZ + 128 + packed_len + (st->chat_id ? st->chat_id_len : 0);
+	total = (Size) VARHDRSZ + 128 + packed_len +
+		(st->chat_id ? st->chat_id_len + st->channel_id_len : 0);
 	for (const PackChunk *c = st->head; c != NULL; c = c->next)
 		total += c->reset ? sizeof(uint64) : 0;
 	if (total >= MaxAllocSize)
@@ -1051,6 +1120,7 @@ static Datum
 GetVarlena(StateReader *r)
 {
 	int32		len;
+	const char *p;
 	char	   *copy;
 
 	GET(r, len);
@@ -1058,8 +1128,10 @@ GetVarlena(StateReader *r)
 		return (Datum) 0;
 	if (len < (int32) VARHDRSZ)
 		BadState("A value has an invalid length.");
+	/* the length is checked against the data before it sizes an allocation */
+	p = Take(r, len);
 	copy = palloc(len);			/* aligned: the bytes in the buffer may not be */
-	memcpy(copy, Take(r, len), len);
+	memcpy(copy, p, len);
 	if (VARATT_IS_EXTENDED(copy) || VARSIZE(copy) != (Size) len)
 		BadState("A value's header does not match its length.");
 	return PointerGetDatum(copy);
@@ -1116,6 +1188,10 @@ csstats_metrics_deserial(PG_FUNCTION_ARGS)
 	st->chat_id = GetStr(&r);
 	st->chat_id_len = st->chat_id ? (int) strlen(st->chat_id) : 0;
 	st->channel_id = GetStr(&r);
+	st->channel_id_len = st->channel_id ? (int) strlen(st->channel_id) : 0;
+	/* the chat is the pair: the combine function compares both */
+	if ((st->chat_id == NULL) != (st->channel_id == NULL))
+		BadState("A chat id without a channel id, or a channel id without a chat id.");
 	if (st->for_cases)
 	{
 		st->current->state = GetStr(&r);
@@ -1200,10 +1276,7 @@ Prepare(MetricsState *st, Decoded *d, tl_chat_info *info, tl_calendar *cal,
 	info->is_call = st->is_call;
 	info->is_inbound = st->is_inbound;
 	info->as_of = st->as_of;
-	if (st->channel_id == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("timeline rows of chat \"%s\" have a null channel_id", st->chat_id)));
+	Assert(st->channel_id != NULL);	/* set with chat_id (CheckChat, deserial) */
 	cal->business_seconds = CalBusiness;
 	cal->is_operating = CalOperating;
 	cal_cursor_init(cursor, csstats_get_schedule(st->channel_id));

@@ -4,11 +4,11 @@
  * whole row:
  *
  *   SELECT chat_id, (csstats.chat_metrics(t, '2025-03-04 12:00+09')).*
- *   FROM csstats.timeline t WHERE channel_id = 'ch1' GROUP BY chat_id;
+ *   FROM csstats.timeline t WHERE channel_id = 'ch1' GROUP BY channel_id, chat_id;
  *
  *   SELECT c.*
  *   FROM (SELECT csstats.case_metrics(t) AS cases
- *         FROM csstats.timeline t WHERE channel_id = 'ch1' GROUP BY chat_id) s,
+ *         FROM csstats.timeline t WHERE channel_id = 'ch1' GROUP BY channel_id, chat_id) s,
  *        unnest(s.cases) c;
  *
  * The fast path passes the columns instead: no composite is built and taken
@@ -17,13 +17,13 @@
  *
  *   SELECT chat_id, (csstats.chat_metrics(channel_id, chat_id, at, seq, kind,
  *          event_id, item_id, '2025-03-04 12:00+09')).*
- *   FROM csstats.timeline WHERE channel_id = 'ch1' GROUP BY chat_id;
+ *   FROM csstats.timeline WHERE channel_id = 'ch1' GROUP BY channel_id, chat_id;
  *
  *   SELECT c.*
  *   FROM (SELECT csstats.case_metrics(channel_id, chat_id, at, seq, kind,
  *                event_id, item_id, value, medium_name, direction, state,
  *                assignee_id, team_id, manager_ids, tags, priority, profile) AS cases
- *         FROM csstats.timeline WHERE channel_id = 'ch1' GROUP BY chat_id) s,
+ *         FROM csstats.timeline WHERE channel_id = 'ch1' GROUP BY channel_id, chat_id) s,
  *        unnest(s.cases) c;
  *
  * The aggregates sort the rows of a chat themselves (at, then seq, then
@@ -135,12 +135,13 @@ COMMENT ON VIEW csstats.timeline IS
 	'messages, chat_events, meets and the chat row merged; order by (at, seq, event_id, item_id)';
 
 -------------------------------------------------------------------------------
--- The aggregates.  One group = one chat (GROUP BY chat_id); rows of another
--- chat in the same group are an error.  as_of (default now()) cuts the
--- timeline: rows after it are ignored.  The state (internal) is the chat's
--- rows, which the final function sorts: partial states of one chat combine
--- by concatenation, so the aggregates run in parallel plans (Partial /
--- Finalize Aggregate), passing states as bytea between processes.
+-- The aggregates.  One group = one chat (GROUP BY channel_id, chat_id: chat
+-- ids are unique per channel only); rows of another chat, or of the same chat
+-- id in another channel, in the same group are an error.  as_of (default
+-- now()) cuts the timeline: rows after it are ignored.  The state (internal)
+-- is the chat's rows, which the final function sorts: partial states of one
+-- chat combine by concatenation, so the aggregates run in parallel plans
+-- (Partial / Finalize Aggregate), passing states as bytea between processes.
 -------------------------------------------------------------------------------
 
 CREATE FUNCTION csstats._metrics_combine(internal, internal)

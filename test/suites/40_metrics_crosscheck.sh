@@ -25,11 +25,11 @@ check() {
     out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -v ch="$ch" -v as_of="$as_of" <<'SQL'
 CREATE TEMP TABLE c_chat AS
 SELECT chat_id, (csstats.chat_metrics(t, :'as_of')).* FROM csstats.timeline t
-WHERE channel_id = :'ch' GROUP BY chat_id;
+WHERE channel_id = :'ch' GROUP BY channel_id, chat_id;
 CREATE TEMP TABLE r_chat AS SELECT * FROM csstats_ref.chat_metrics(:'ch', :'as_of');
 CREATE TEMP TABLE c_case AS
 SELECT c.* FROM (SELECT csstats.case_metrics(t, :'as_of') AS cs FROM csstats.timeline t
-				 WHERE channel_id = :'ch' GROUP BY chat_id) s, unnest(s.cs) c;
+				 WHERE channel_id = :'ch' GROUP BY channel_id, chat_id) s, unnest(s.cs) c;
 CREATE TEMP TABLE r_case AS SELECT * FROM csstats_ref.case_metrics(:'ch', :'as_of');
 -- equal: same value, or both numbers within 1e-6 relative
 CREATE FUNCTION pg_temp.same(a jsonb, b jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$

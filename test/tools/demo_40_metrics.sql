@@ -7,7 +7,7 @@
 WITH cases AS (
 	SELECT c.*
 	FROM (SELECT csstats.case_metrics(t) AS cs
-		  FROM csstats.timeline t WHERE t.channel_id = 'demo' GROUP BY t.chat_id) s,
+		  FROM csstats.timeline t WHERE t.channel_id = 'demo' GROUP BY t.channel_id, t.chat_id) s,
 		 unnest(s.cs) c
 )
 SELECT CASE WHEN grouping(coalesce(m.name, cases.assignee_id, '(unassigned)')) = 1 THEN '(all)'
@@ -39,4 +39,4 @@ SELECT count(*) AS chats,
 	round(avg(m.resolution_time)::numeric / 60, 1) AS avg_resolution,
 	round(avg(m.operation_resolution_time)::numeric / 60, 1) AS op_avg_resolution
 FROM (SELECT (csstats.chat_metrics(t)).*
-	  FROM csstats.timeline t WHERE t.channel_id = 'demo' GROUP BY t.chat_id) m;
+	  FROM csstats.timeline t WHERE t.channel_id = 'demo' GROUP BY t.channel_id, t.chat_id) m;
