@@ -14,12 +14,16 @@
  *	  pgsql_tmp removes it, because its name starts with "pgsql_tmp".
  *
  *	  Server files are written into csstats.export_directory under a
- *	  temporary name (".csstats-<pid>-<random>.tmp", O_EXCL, O_NOFOLLOW,
- *	  mode 0600), fsynced, and renamed to the final name when the
- *	  transaction commits (RENAME_NOREPLACE: never overwrites, never follows
- *	  a symlink).  A rolled-back transaction, a cancel or an error removes
- *	  the temporary file, so a file under its final name always has its
- *	  audit row, and a partial file never has a final name.
+ *	  temporary name (".csstats-<system id>-<pid>-<random>.tmp", O_EXCL,
+ *	  O_NOFOLLOW, mode 0600) created through a held directory descriptor,
+ *	  fsynced, hashed, and renamed to the final name only after the audit
+ *	  row is committed (RENAME_NOREPLACE through the same descriptor: never
+ *	  overwrites, never follows a symlink), then the directory is fsynced.
+ *	  An error or a cancel before the rename removes the temporary file; a
+ *	  crash leaves it under its temporary name, and the next server export
+ *	  sweeps it once its pid is gone.  So a file under its final name
+ *	  always has a committed audit row, and a partial file never has a
+ *	  final name.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,22 +31,26 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "agile.h"
 #include "zipenc.h"
 
 #include "export.h"
+#include "pause.h"
 
 /* ---------------------------------------------------------------------
  * The private temporary directory
@@ -173,6 +181,44 @@ const char *
 ExportTempDirPath(ExportTempDir *t)
 {
 	return t->path;
+}
+
+/*
+ * ExportCheckTempLimit
+ *		The private directory's plaintext and intermediate files are
+ *		temporary files of this session: refuse to grow them past
+ *		temp_file_limit (kB, -1 = no limit), with PostgreSQL's own SQLSTATE.
+ *		They are counted on their own, not added to the temporary files of
+ *		the queries that read the sheets.  Checked after every fetched batch
+ *		and after each step, so the overshoot is at most one batch.
+ */
+void
+ExportCheckTempLimit(const char *dir)
+{
+	DIR		   *d;
+	struct dirent *de;
+	struct stat st;
+	char		p[MAXPGPATH];
+	uint64		total = 0;
+
+	if (temp_file_limit < 0)
+		return;
+	d = AllocateDir(dir);
+	while ((de = ReadDir(d, dir)) != NULL)
+	{
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (stat(p, &st) == 0)
+			total += (uint64) st.st_size;
+	}
+	FreeDir(d);
+	if (total / 1024 > (uint64) temp_file_limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("temporary file size exceeds temp_file_limit (%dkB)", temp_file_limit),
+				 errdetail("The export's temporary files hold " UINT64_FORMAT " kB.", total / 1024),
+				 errhint("Narrow the range or the filters, or ask a superuser to raise temp_file_limit.")));
 }
 
 /* ---------------------------------------------------------------------
@@ -463,90 +509,67 @@ ExportFileNameValid(const char *name, const char **why)
 	return true;
 }
 
-/* A temporary file of this transaction waiting for its final name. */
+/*
+ * The temporary file of a server export, from creation until it gets its
+ * final name.  Its directory stays open (dirfd) from creation to the final
+ * fsync, so the rename and the fsync act on the directory the file was
+ * created in, whatever happens to the path meanwhile.
+ */
 typedef struct PendingFile
 {
 	struct PendingFile *next;
-	char	   *tmp_path;
-	char	   *final_path;
+	int			dirfd;
+	int			fd;				/* -1 once sealed */
+	char	   *tmp_name;
 	SubTransactionId subid;
-	bool		ready;			/* written and fsynced */
-	bool		renamed;		/* now under final_path */
 } PendingFile;
 
 static PendingFile *pending_files = NULL;
 static bool xact_callbacks_registered = false;
 
+/* Remove the temporary file and close what is open; never throws. */
 static void
 PendingDiscard(PendingFile *f)
 {
-	const char *path = f->renamed ? f->final_path : f->tmp_path;
-
-	if (unlink(path) != 0 && errno != ENOENT)
-		elog(WARNING, "could not remove export file \"%s\": %m", path);
-}
-
-static void
-PendingFree(PendingFile *f)
-{
-	pfree(f->tmp_path);
-	pfree(f->final_path);
+	if (f->fd >= 0)
+		(void) close(f->fd);
+	if (unlinkat(f->dirfd, f->tmp_name, 0) != 0 && errno != ENOENT)
+		elog(WARNING, "could not remove temporary export file \"%s\": %m", f->tmp_name);
+	(void) close(f->dirfd);
+	pfree(f->tmp_name);
 	pfree(f);
 }
 
+static void
+PendingUnlink(PendingFile *f)
+{
+	PendingFile **link;
+
+	for (link = &pending_files; *link != NULL; link = &(*link)->next)
+		if (*link == f)
+		{
+			*link = f->next;
+			return;
+		}
+}
+
+/*
+ * The export function publishes its file itself, after the audit commit; a
+ * file still pending at the end of the transaction is one whose export
+ * failed or was cancelled: it is removed, whatever the outcome.
+ */
 static void
 ExportXactCallback(XactEvent event, void *arg)
 {
 	PendingFile *f;
 
-	if (pending_files == NULL)
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PREPARE)
 		return;
-	switch (event)
+	while ((f = pending_files) != NULL)
 	{
-		case XACT_EVENT_PRE_COMMIT:
-			/* an error here aborts the transaction: the ABORT case cleans up */
-			for (f = pending_files; f != NULL; f = f->next)
-			{
-				char	   *dir;
-
-				if (!f->ready)
-					elog(ERROR, "export file \"%s\" was not completed", f->tmp_path);
-				if (renameat2(AT_FDCWD, f->tmp_path, AT_FDCWD, f->final_path,
-							  RENAME_NOREPLACE) != 0)
-					ereport(ERROR,
-							(errcode_for_file_access(),
-							 errmsg("could not rename \"%s\" to \"%s\": %m",
-									f->tmp_path, f->final_path),
-							 errdetail("Export files are never overwritten.")));
-				f->renamed = true;
-				dir = pstrdup(f->final_path);
-				*strrchr(dir, '/') = '\0';
-				fsync_fname(dir, true);
-				pfree(dir);
-			}
-			break;
-		case XACT_EVENT_COMMIT:
-			while ((f = pending_files) != NULL)
-			{
-				pending_files = f->next;
-				PendingFree(f);
-			}
-			break;
-		case XACT_EVENT_ABORT:
-			while ((f = pending_files) != NULL)
-			{
-				pending_files = f->next;
-				PendingDiscard(f);
-				PendingFree(f);
-			}
-			break;
-		case XACT_EVENT_PRE_PREPARE:
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot PREPARE a transaction that wrote a csstats export file")));
-			break;
-		default:
-			break;
+		pending_files = f->next;
+		PendingDiscard(f);
 	}
 }
 
@@ -565,7 +588,6 @@ ExportSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 			{
 				*link = f->next;
 				PendingDiscard(f);
-				PendingFree(f);
 				continue;
 			}
 			if (event == SUBXACT_EVENT_COMMIT_SUB)
@@ -584,7 +606,7 @@ ExportPath(const char *name)
 /*
  * ExportOutputCheckFree
  *		Fail early when the final name is taken (a file, a directory or a
- *		symbolic link, dangling or not).  The rename at commit checks again
+ *		symbolic link, dangling or not).  The rename checks again
  *		atomically.
  */
 void
@@ -613,34 +635,95 @@ ExportOutputCheckFree(const char *final_name)
 	pfree(path);
 }
 
+/* ".csstats-<system identifier>-<pid>-": this cluster's temp names */
+static void
+TempPrefix(char *buf, size_t len)
+{
+	snprintf(buf, len, ".csstats-" UINT64_FORMAT "-", GetSystemIdentifier());
+}
+
+/*
+ * SweepDeadTempFiles
+ *		Remove the temporary files that exports of this cluster left behind
+ *		when their backend died (kill -9, a crash, a power loss).  Only names
+ *		with this cluster's system identifier and the pid of a process that
+ *		no longer exists are removed: a file of a running export (or of a
+ *		process that reused the pid) is left alone, and so is every other
+ *		file of the directory.
+ */
+static void
+SweepDeadTempFiles(int dirfd)
+{
+	char		prefix[64];
+	size_t		plen;
+	int			dupfd;
+	DIR		   *d;
+	struct dirent *de;
+
+	TempPrefix(prefix, sizeof(prefix));
+	plen = strlen(prefix);
+	dupfd = dup(dirfd);
+	if (dupfd < 0 || (d = fdopendir(dupfd)) == NULL)
+	{
+		if (dupfd >= 0)
+			close(dupfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+	{
+		char	   *end;
+		long		pid;
+		size_t		nlen = strlen(de->d_name);
+
+		if (strncmp(de->d_name, prefix, plen) != 0 || nlen < plen + 5 ||
+			strcmp(de->d_name + nlen - 4, ".tmp") != 0)
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + plen, &end, 10);
+		if (errno != 0 || end == de->d_name + plen || *end != '-' || pid <= 0 ||
+			pid == MyProcPid)
+			continue;
+		if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) == 0)
+			elog(LOG, "removed temporary export file \"%s\" of a process that no longer exists",
+				 de->d_name);
+	}
+	closedir(d);
+}
+
 /*
  * ExportOutputOpen
  *		Create the temporary file of a server export (O_EXCL, O_NOFOLLOW,
- *		0600) in the export directory and register it with the transaction.
- *		final_name may contain "{id}" (replaced later, see
- *		ExportOutputFinish).
+ *		0600) in the export directory and register it with the
+ *		(sub)transaction, so that an error or a cancel from here on removes
+ *		it.  Dead exports' leftovers are swept first.
  */
 int
-ExportOutputOpen(const char *final_name, char **tmp_name)
+ExportOutputOpen(void)
 {
 	uint8		rnd[8];
-	char		name[64];
-	char	   *path;
+	char		prefix[64];
+	char		name[128];
+	int			dirfd;
 	int			fd;
 	PendingFile *f;
-	struct stat st;
 
-	if (stat(csstats_export_directory, &st) != 0 || !S_ISDIR(st.st_mode))
+	dirfd = open(csstats_export_directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("export directory \"%s\" does not exist or is not a directory",
-						csstats_export_directory),
+				 errmsg("could not open export directory \"%s\": %m", csstats_export_directory),
 				 errhint("A superuser sets csstats.export_directory to an existing directory the server can write.")));
 	if (!pg_strong_random(rnd, sizeof(rnd)))
+	{
+		close(dirfd);
 		elog(ERROR, "could not generate random bytes");
-	snprintf(name, sizeof(name), ".csstats-%d-%02x%02x%02x%02x%02x%02x%02x%02x.tmp",
-			 MyProcPid, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	path = ExportPath(name);
+	}
+	SweepDeadTempFiles(dirfd);
+	TempPrefix(prefix, sizeof(prefix));
+	snprintf(name, sizeof(name), "%s%d-%02x%02x%02x%02x%02x%02x%02x%02x.tmp",
+			 prefix, MyProcPid, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 
 	if (!xact_callbacks_registered)
 	{
@@ -648,48 +731,104 @@ ExportOutputOpen(const char *final_name, char **tmp_name)
 		RegisterSubXactCallback(ExportSubXactCallback, NULL);
 		xact_callbacks_registered = true;
 	}
-	fd = OpenTransientFilePerm(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | PG_BINARY,
-							   S_IRUSR | S_IWUSR);
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | PG_BINARY,
+				S_IRUSR | S_IWUSR);
 	if (fd < 0)
+	{
+		int			save_errno = errno;
+
+		close(dirfd);
+		errno = save_errno;
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", path)));
+				 errmsg("could not create file \"%s\" in the export directory: %m", name)));
+	}
 	/* registered at once, so an error from here on removes it */
 	f = MemoryContextAllocZero(TopMemoryContext, sizeof(PendingFile));
-	f->tmp_path = MemoryContextStrdup(TopMemoryContext, path);
-	f->final_path = MemoryContextStrdup(TopMemoryContext, "");
+	f->dirfd = dirfd;
+	f->fd = fd;
+	f->tmp_name = MemoryContextStrdup(TopMemoryContext, name);
 	f->subid = GetCurrentSubTransactionId();
 	f->next = pending_files;
 	pending_files = f;
 	if (fchmod(fd, S_IRUSR | S_IWUSR) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not set the mode of file \"%s\": %m", path)));
-	*tmp_name = pstrdup(name);
-	pfree(path);
+				 errmsg("could not set the mode of file \"%s\": %m", name)));
 	return fd;
 }
 
+/* The pending file opened last (this backend runs one export at a time). */
+static PendingFile *
+CurrentPending(void)
+{
+	if (pending_files == NULL)
+		elog(ERROR, "no export file is pending");
+	return pending_files;
+}
+
 /*
- * ExportOutputFinish
- *		fsync and close the temporary file opened last; it gets final_name
- *		when the transaction commits.
+ * ExportOutputSeal
+ *		The encrypted file is complete: make its contents durable and
+ *		return its size and SHA-256, read back from the disk.
  */
 void
-ExportOutputFinish(int fd, const char *final_name)
+ExportOutputSeal(int64 *size, char *sha256_hex)
 {
-	PendingFile *f = pending_files;
+	PendingFile *f = CurrentPending();
 
-	Assert(f != NULL && !f->ready);
-	if (pg_fsync(fd) != 0)
+	if (pg_fsync(f->fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not fsync file \"%s\": %m", f->tmp_path)));
-	if (CloseTransientFile(fd) != 0)
+				 errmsg("could not fsync file \"%s\" in the export directory: %m", f->tmp_name)));
+	(void) ExportReadFile(f->fd, false, size, sha256_hex);
+	if (close(f->fd) != 0)
+	{
+		f->fd = -1;
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not close file \"%s\": %m", f->tmp_path)));
-	pfree(f->final_path);
-	f->final_path = MemoryContextStrdup(TopMemoryContext, ExportPath(final_name));
-	f->ready = true;
+				 errmsg("could not close file \"%s\" in the export directory: %m", f->tmp_name)));
+	}
+	f->fd = -1;
+}
+
+/*
+ * ExportOutputPublish
+ *		Give the sealed file its final name (never replacing anything) and
+ *		make the rename durable.  Called only once the audit row is
+ *		committed.  A failing directory fsync is an ERROR for this export,
+ *		never a PANIC of the cluster (the export directory is not the
+ *		server's data).
+ */
+void
+ExportOutputPublish(const char *final_name)
+{
+	PendingFile *f = CurrentPending();
+
+	Assert(f->fd < 0);
+	if (renameat2(f->dirfd, f->tmp_name, f->dirfd, final_name, RENAME_NOREPLACE) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not rename \"%s\" to \"%s\" in the export directory: %m",
+						f->tmp_name, final_name),
+				 errdetail("Export files are never overwritten. The export's audit row is committed, "
+						   "but no file was delivered under that name.")));
+	/* from here the file is delivered: an error must not remove it */
+	PendingUnlink(f);
+	PAUSE_POINT("file_after_rename");
+	if (pg_fsync(f->dirfd) != 0)
+	{
+		int			save_errno = errno;
+
+		(void) close(f->dirfd);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not fsync the export directory \"%s\": %m", csstats_export_directory),
+				 errdetail("The file \"%s\" has its final name and its audit row, but the rename may not survive a crash.",
+						   final_name)));
+	}
+	(void) close(f->dirfd);
+	pfree(f->tmp_name);
+	pfree(f);
 }
