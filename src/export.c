@@ -7,6 +7,8 @@
  *	  csstats.export_cases(...)          -> bytea
  *	  csstats.export_chats_to_file(...)  -> bigint (audit id)
  *	  csstats.export_cases_to_file(...)  -> bigint
+ *	  the same four with generate_password => true (84_export_generated.sql):
+ *	  a server-made password, returned with the file or the audit id
  *
  *	  and their settings.  One export is: validate every argument (nothing
  *	  is read before the request is known to be acceptable), check the
@@ -28,13 +30,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "access/htup_details.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -49,6 +54,8 @@
 
 #define PASSWORD_MAX	255
 #define REASON_MAX		1000
+/* generate_password: 24 of 62 symbols, about 143 bits */
+#define GENERATED_PASSWORD_LEN	24
 
 char	   *csstats_export_directory = NULL;
 int			csstats_max_chats_per_export = 10000;
@@ -124,7 +131,37 @@ TextArg(FunctionCallInfo fcinfo, int i)
 	return text_to_cstring(PG_GETARG_TEXT_PP(i));
 }
 
-/* Wipe the password copy when the export's memory goes away. */
+/*
+ * The password argument as a C string in the export's memory.  The
+ * argument may arrive compressed or out of line; the detoasted copy made
+ * here is wiped at once.  (The caller's own datum is not ours to wipe.)
+ */
+static char *
+PasswordArg(FunctionCallInfo fcinfo, int i)
+{
+	text	   *t;
+	char	   *s;
+	size_t		len;
+
+	if (PG_ARGISNULL(i))
+		return NULL;
+	t = PG_GETARG_TEXT_PP(i);
+	len = VARSIZE_ANY_EXHDR(t);
+	s = palloc(len + 1);
+	memcpy(s, VARDATA_ANY(t), len);
+	s[len] = '\0';
+	if ((Pointer) t != DatumGetPointer(PG_GETARG_DATUM(i)))
+	{
+		explicit_bzero(VARDATA_ANY(t), len);
+		pfree(t);
+	}
+	return s;
+}
+
+/*
+ * Wipe the password copy when the export's memory goes away.  Registered
+ * before the arguments are read, so every error path wipes it too.
+ */
 static void
 WipePassword(void *arg)
 {
@@ -132,6 +169,100 @@ WipePassword(void *arg)
 
 	if (req->password != NULL)
 		explicit_bzero(req->password, strlen(req->password));
+}
+
+/*
+ * GeneratePassword
+ *		len letters and digits from pg_strong_random.  A random byte is used
+ *		only when it is below 248 = 4 * 62, so each of the 62 symbols is
+ *		equally likely (no modulo bias); the other bytes are drawn again.
+ */
+static void
+GeneratePassword(char *out, int len)
+{
+	static const char symbols[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[64];
+	int			n = 0;
+
+	StaticAssertStmt(sizeof(symbols) - 1 == 62, "62 symbols");
+	while (n < len)
+	{
+		int			i;
+
+		if (!pg_strong_random(rnd, sizeof(rnd)))
+		{
+			explicit_bzero(rnd, sizeof(rnd));
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random password")));
+		}
+		for (i = 0; i < (int) sizeof(rnd) && n < len; i++)
+			if (rnd[i] < 4 * 62)
+				out[n++] = symbols[rnd[i] % 62];
+	}
+	out[len] = '\0';
+	explicit_bzero(rnd, sizeof(rnd));
+}
+
+/*
+ * PasswordLogGuard
+ *		An inline password is a bind parameter (or a literal) of the calling
+ *		statement, and PostgreSQL's statement logging may write it.  What can
+ *		still be prevented from here is: the duration line of the statement's
+ *		execute step is written after the export returns and reads
+ *		log_parameter_max_length then, so a transaction-local 0 keeps the
+ *		parameters out of it (log_min_duration_statement = 1s and a slow
+ *		export, the usual production case).  The rest happened before the
+ *		export runs (log_statement = 'all' logs at Execute, a duration of 0
+ *		also logs the Bind step, an error's parameters are copied at Bind):
+ *		a WARNING names the settings that do it.
+ */
+static void
+PasswordLogGuard(void)
+{
+	StringInfoData selectors;
+	StringInfoData detail;
+	bool		logged;
+	bool		on_error = log_parameter_max_length_on_error != 0;
+	int			max_length = log_parameter_max_length;	/* before the override */
+
+	initStringInfo(&selectors);
+	if (log_statement == LOGSTMT_ALL)
+		appendStringInfoString(&selectors, ", log_statement = 'all'");
+	if (log_min_duration_statement >= 0)
+		appendStringInfo(&selectors, ", log_min_duration_statement = %d",
+						 log_min_duration_statement);
+	if (log_min_duration_sample >= 0 && log_statement_sample_rate > 0)
+		appendStringInfo(&selectors, ", log_min_duration_sample = %d (log_statement_sample_rate = %g)",
+						 log_min_duration_sample, log_statement_sample_rate);
+	if (log_xact_sample_rate > 0)
+		appendStringInfo(&selectors, ", log_transaction_sample_rate = %g",
+						 log_xact_sample_rate);
+	logged = selectors.len > 0 && max_length != 0;
+
+	/* the execute step's duration line: no parameters for this transaction */
+	if (logged && (log_min_duration_statement >= 0 || log_min_duration_sample >= 0 ||
+				   log_xact_sample_rate > 0))
+		(void) set_config_option("log_parameter_max_length", "0", PGC_SUSET,
+								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+
+	if (!logged && !on_error)
+		return;
+	initStringInfo(&detail);
+	if (logged)
+		appendStringInfo(&detail, "Statement logging writes bind parameters: %s with log_parameter_max_length = %d.",
+						 selectors.data + 2, max_length);
+	if (on_error)
+		appendStringInfo(&detail, "%sA failing statement's error carries them: log_parameter_max_length_on_error = %d.",
+						 logged ? " " : "", log_parameter_max_length_on_error);
+	ereport(WARNING,
+			(errmsg("the export password may be written to the server log"),
+			 errdetail_internal("%s", detail.data),
+			 errhint("Use generate_password => true or a stored password (password_name), or set %s.",
+					 !on_error ? "log_parameter_max_length = 0" :
+					 !logged ? "log_parameter_max_length_on_error = 0" :
+					 "log_parameter_max_length and log_parameter_max_length_on_error to 0")));
 }
 
 /* The password rules of export.md; the message names the rule, never the password. */
@@ -194,29 +325,35 @@ CheckReason(const char *reason)
  *			channel_id, manager_id, filters, as_of, password_name
  *	 cases: password, reason, since, until, format, channel_id, manager_id,
  *			filters, as_of, password_name
+ * and of their generate_password forms (84_export_generated.sql): the same
+ * with generate_password in the first place (then filename) and password
+ * last, so reason .. password_name have the same positions in both.
+ * generated is NULL for the plain forms, else the caller's buffer for the
+ * password made here.
  */
 static void
-ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, ExportRequest *req)
+ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *generated,
+			 ExportRequest *req)
 {
-	int			a = to_file ? 1 : 0;
+	int			a = to_file ? 2 : 1;	/* reason */
 	char	   *format;
-	char	   *password;
 
 	memset(req, 0, sizeof(*req));
 	req->kind = kind;
 	req->to_file = to_file;
 	if (to_file)
-		req->filename = TextArg(fcinfo, 0);
-	password = TextArg(fcinfo, a + 0);
-	req->reason = TextArg(fcinfo, a + 1);
-	req->has_since = !PG_ARGISNULL(a + 2);
+		req->filename = TextArg(fcinfo, generated != NULL ? 1 : 0);
+	/* straight into req: WipePassword wipes it on any error from here on */
+	req->password = PasswordArg(fcinfo, generated != NULL ? PG_NARGS() - 1 : a - 1);
+	req->reason = TextArg(fcinfo, a);
+	req->has_since = !PG_ARGISNULL(a + 1);
 	if (req->has_since)
-		req->since = PG_GETARG_TIMESTAMPTZ(a + 2);
-	req->has_until = !PG_ARGISNULL(a + 3);
+		req->since = PG_GETARG_TIMESTAMPTZ(a + 1);
+	req->has_until = !PG_ARGISNULL(a + 2);
 	if (req->has_until)
-		req->until = PG_GETARG_TIMESTAMPTZ(a + 3);
-	format = TextArg(fcinfo, a + 4);
-	a += 5;
+		req->until = PG_GETARG_TIMESTAMPTZ(a + 2);
+	format = TextArg(fcinfo, a + 3);
+	a += 4;
 	if (kind == EXPORT_CHATS)
 	{
 		req->include_messages = PG_ARGISNULL(a) ? false : PG_GETARG_BOOL(a);
@@ -228,6 +365,7 @@ ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, ExportReque
 	req->as_of = PG_ARGISNULL(a + 3) ? GetCurrentTransactionStartTimestamp()
 		: PG_GETARG_TIMESTAMPTZ(a + 3);
 	req->password_name = TextArg(fcinfo, a + 4);
+	Assert(a + 4 == PG_NARGS() - (generated != NULL ? 2 : 1));
 
 	/* who may write server files: the COPY ... TO 'file' rule */
 	if (to_file)
@@ -261,23 +399,50 @@ ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, ExportReque
 		}
 	}
 
-	/* password or a stored password's name, not both */
-	if (password != NULL && req->password_name != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("give either password or password_name, not both")));
-	if (password == NULL && req->password_name == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("password is required"),
-				 errhint("Pass the password as a bind parameter, or name a stored password with password_name.")));
-	if (password != NULL && password[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("password must not be empty")));
-	req->password = password;	/* stored password: resolved later */
-	if (password != NULL)
-		CheckPassword(password);
+	if (generated != NULL)
+	{
+		/* the server makes the password: none may be given */
+		if (PG_ARGISNULL(0) || !PG_GETARG_BOOL(0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("generate_password must be true"),
+					 errhint("Leave generate_password out and pass password or password_name to choose the password.")));
+		if (req->password != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("give either password or generate_password, not both"),
+					 errhint("Pass password => NULL with generate_password => true.")));
+		if (req->password_name != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("give either password_name or generate_password, not both")));
+		GeneratePassword(generated, Max(GENERATED_PASSWORD_LEN, csstats_min_password_length));
+		req->password = pstrdup(generated);
+		CheckPassword(req->password);
+	}
+	else
+	{
+		/* password or a stored password's name, not both */
+		if (req->password != NULL && req->password_name != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("give either password or password_name, not both")));
+		if (req->password == NULL && req->password_name == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("password is required"),
+					 errhint("Pass generate_password => true for a generated password, or name a stored password with password_name.")));
+		if (req->password != NULL)
+		{
+			PasswordLogGuard();
+			if (req->password[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("password must not be empty")));
+			CheckPassword(req->password);
+		}
+		/* a stored password is resolved later */
+	}
 
 	CheckReason(req->reason);
 
@@ -540,10 +705,11 @@ ReplaceId(const char *name, int64 id)
 
 /*
  * ExportMain
- *		The whole export; returns the bytea or the audit id.
+ *		The whole export; returns the bytea or the audit id.  generated: see
+ *		ParseRequest.
  */
 static Datum
-ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file)
+ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *generated)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext cxt;
@@ -571,11 +737,11 @@ ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file)
 	cxt = AllocSetContextCreate(callercxt, "csstats export", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
 	req = palloc0(sizeof(ExportRequest));
-	ParseRequest(fcinfo, kind, to_file, req);
 	wipe = palloc0(sizeof(MemoryContextCallback));
 	wipe->func = WipePassword;
 	wipe->arg = req;
 	MemoryContextRegisterResetCallback(cxt, wipe);
+	ParseRequest(fcinfo, kind, to_file, generated, req);
 
 	saved_ps = pstrdup(get_ps_display(&saved_ps_len));
 	saved_ps[saved_ps_len] = '\0';
@@ -672,28 +838,103 @@ PG_FUNCTION_INFO_V1(csstats_export_chats);
 Datum
 csstats_export_chats(PG_FUNCTION_ARGS)
 {
-	return ExportMain(fcinfo, EXPORT_CHATS, false);
+	return ExportMain(fcinfo, EXPORT_CHATS, false, NULL);
 }
 
 PG_FUNCTION_INFO_V1(csstats_export_cases);
 Datum
 csstats_export_cases(PG_FUNCTION_ARGS)
 {
-	return ExportMain(fcinfo, EXPORT_CASES, false);
+	return ExportMain(fcinfo, EXPORT_CASES, false, NULL);
 }
 
 PG_FUNCTION_INFO_V1(csstats_export_chats_to_file);
 Datum
 csstats_export_chats_to_file(PG_FUNCTION_ARGS)
 {
-	return ExportMain(fcinfo, EXPORT_CHATS, true);
+	return ExportMain(fcinfo, EXPORT_CHATS, true, NULL);
 }
 
 PG_FUNCTION_INFO_V1(csstats_export_cases_to_file);
 Datum
 csstats_export_cases_to_file(PG_FUNCTION_ARGS)
 {
-	return ExportMain(fcinfo, EXPORT_CASES, true);
+	return ExportMain(fcinfo, EXPORT_CASES, true, NULL);
+}
+
+/*
+ * ExportGenerated
+ *		The generate_password forms: the export under a password the server
+ *		makes, returned with the file (or the audit id) as one row.  The
+ *		password lives in this frame's buffer (wiped on every path), in the
+ *		request (wiped with the export's memory) and in the returned row,
+ *		the one copy that leaves.
+ */
+static Datum
+ExportGenerated(FunctionCallInfo fcinfo, ExportKind kind, bool to_file)
+{
+	char		password[PASSWORD_MAX + 1];
+	TupleDesc	tupdesc;
+	text	   *volatile pw = NULL;
+	HeapTuple volatile tuple = NULL;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	password[0] = '\0';
+	PG_TRY();
+	{
+		Datum		result = ExportMain(fcinfo, kind, to_file, password);
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		pw = cstring_to_text(password);
+		/* (audit_id, generated_password) or (generated_password, file) */
+		values[to_file ? 0 : 1] = result;
+		values[to_file ? 1 : 0] = PointerGetDatum(pw);
+		tuple = heap_form_tuple(tupdesc, values, nulls);
+		if (!to_file)
+			pfree(DatumGetPointer(result));	/* the row holds its copy */
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(password, sizeof(password));
+		if (pw != NULL)
+		{
+			explicit_bzero(VARDATA(pw), VARSIZE(pw) - VARHDRSZ);
+			pfree(pw);
+		}
+	}
+	PG_END_TRY();
+	return HeapTupleGetDatum(tuple);
+}
+
+PG_FUNCTION_INFO_V1(csstats_export_chats_generated);
+Datum
+csstats_export_chats_generated(PG_FUNCTION_ARGS)
+{
+	return ExportGenerated(fcinfo, EXPORT_CHATS, false);
+}
+
+PG_FUNCTION_INFO_V1(csstats_export_cases_generated);
+Datum
+csstats_export_cases_generated(PG_FUNCTION_ARGS)
+{
+	return ExportGenerated(fcinfo, EXPORT_CASES, false);
+}
+
+PG_FUNCTION_INFO_V1(csstats_export_chats_to_file_generated);
+Datum
+csstats_export_chats_to_file_generated(PG_FUNCTION_ARGS)
+{
+	return ExportGenerated(fcinfo, EXPORT_CHATS, true);
+}
+
+PG_FUNCTION_INFO_V1(csstats_export_cases_to_file_generated);
+Datum
+csstats_export_cases_to_file_generated(PG_FUNCTION_ARGS)
+{
+	return ExportGenerated(fcinfo, EXPORT_CASES, true);
 }
 
 /*
