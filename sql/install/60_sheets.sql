@@ -153,7 +153,7 @@ BEGIN
 			t.event_id, t.item_id, $2) AS r
 		FROM csstats.timeline t
 		WHERE t.channel_id = $1 AND %s
-		GROUP BY t.chat_id)
+		GROUP BY t.channel_id, t.chat_id)
 	SELECT c.id, c.user_id, c.name, c.description, c.summarized_message, c.state,
 		c.medium_name, c.marketing_type, c.marketing_id, c.workflow_id, c.manager_ids,
 		c.assignee_id, c.team_id, c.tags, c.priority, c.page,
@@ -278,7 +278,7 @@ BEGIN
 			t.assignee_id, t.team_id, t.manager_ids, t.tags, t.priority, t.profile, $2) AS cases
 		FROM csstats.timeline t
 		WHERE t.channel_id = $1 AND %s
-		GROUP BY t.chat_id)
+		GROUP BY t.channel_id, t.chat_id)
 	SELECT k.user_chat_case_created_at, k.user_chat_case, k.user_chat_case_id,
 		k.user_chat_case_state, k.user_chat_case_updated_at, c.id, c.direction,
 		k.user_chat_state, csstats.chat_url($4, c.channel_id, c.id),
