@@ -969,7 +969,13 @@ CloseThreadMain(void *arg)
 	CloseJob   *j = (CloseJob *) arg;
 	int			expected = CLOSE_RUNNING;
 
-	/* pure C: no PostgreSQL calls, no palloc, no ereport in this thread */
+	/*
+	 * Pure C only in this thread: no palloc, no elog/ereport, and nothing
+	 * with static state such as PostgreSQL's strerror (pg_strerror) or %m.
+	 * cs_xlsx_close formats errno with strerror_r into j->err, reported by
+	 * the backend after the join; ExportRemoveFlatDir(dir, false) does not
+	 * log (its snprintf is src/port's, reentrant).
+	 */
 	j->rc = cs_xlsx_close(j->x, &j->err);
 	if (!__atomic_compare_exchange_n(&j->state, &expected, CLOSE_DONE, false,
 									 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))

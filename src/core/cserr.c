@@ -1,7 +1,7 @@
 /*
  * cserr.c - error codes and messages shared by the pure C core.
  */
-/* GNU strerror_r; PostgreSQL builds define _GNU_SOURCE too */
+/* either strerror_r works (cs_strerror); PostgreSQL builds define _GNU_SOURCE too */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -57,12 +57,38 @@ append(cs_err *err, const char *sep, const char *detail)
 		snprintf(err->msg + len, sizeof(err->msg) - len, "%s%s", sep, detail);
 }
 
+/*
+ * strerror_r comes in two variants: GNU returns the text (possibly not in
+ * buf), XSI (musl, or glibc without _GNU_SOURCE) returns 0 and fills buf.
+ * _Generic picks the matching wrapper by the return type.
+ */
+static const char *
+strerror_gnu(char *text, int errnum, char *buf, size_t len)
+{
+	return text;
+}
+
+static const char *
+strerror_xsi(int rc, int errnum, char *buf, size_t len)
+{
+	if (rc != 0)
+		snprintf(buf, len, "error %d", errnum);
+	return buf;
+}
+
+const char *
+cs_strerror(int errnum, char *buf, size_t len)
+{
+	return _Generic(strerror_r(errnum, buf, len),
+					char *: strerror_gnu,
+					int: strerror_xsi) (strerror_r(errnum, buf, len), errnum, buf, len);
+}
+
 cs_status
 cs_err_set_errno(cs_err *err, int errnum, const char *fmt,...)
 {
 	va_list		ap;
 	char		buf[256];
-	const char *text;
 
 	if (err == NULL)
 		return CS_ERR_IO;
@@ -70,9 +96,7 @@ cs_err_set_errno(cs_err *err, int errnum, const char *fmt,...)
 	set_va(err, CS_ERR_IO, fmt, ap);
 	va_end(ap);
 	err->sys_errno = errnum;
-	/* GNU strerror_r returns the text, possibly not in buf */
-	text = strerror_r(errnum, buf, sizeof(buf));
-	append(err, ": ", text);
+	append(err, ": ", cs_strerror(errnum, buf, sizeof(buf)));
 	return CS_ERR_IO;
 }
 

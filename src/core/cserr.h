@@ -55,7 +55,14 @@ extern void cs_err_clear(cs_err *err);
 extern cs_status cs_err_set(cs_err *err, cs_status code, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
 
-/* CS_ERR_IO with ": <strerror(errnum)>" appended and sys_errno = errnum. */
+/*
+ * The text of errno value errnum, thread-safe (strerror_r, never strerror:
+ * the workbook close runs in a helper thread, see export_sheets.c); buf
+ * (256 bytes is plenty) may or may not hold the result.
+ */
+extern const char *cs_strerror(int errnum, char *buf, size_t len);
+
+/* CS_ERR_IO with ": <errnum's text>" appended and sys_errno = errnum. */
 extern cs_status cs_err_set_errno(cs_err *err, int errnum, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
 

@@ -675,9 +675,11 @@ cs_xlsx_close(cs_xlsx *x, cs_err *err)
 		int			saved = errno;
 
 		unlink(x->path);
-		if (e == LXW_ERROR_CREATING_XLSX_FILE || e == LXW_ERROR_CREATING_TMPFILE)
-			return cs_err_set(err, CS_ERR_XLSX, "could not write the workbook: %s (%s)",
-							  lxw_strerror(e), strerror(saved));
+		/* I/O errors with their errno: the caller maps ENOSPC to disk full */
+		if (e == LXW_ERROR_CREATING_XLSX_FILE)
+			return cs_err_set_errno(err, saved, "could not create the workbook file");
+		if (e == LXW_ERROR_CREATING_TMPFILE)
+			return cs_err_set_errno(err, saved, "could not create a temporary file of the workbook");
 		return lxw_fail(err, e, "write the workbook");
 	}
 	x->written = 1;

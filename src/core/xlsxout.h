@@ -105,7 +105,12 @@ extern cs_status cs_xlsx_datetime_serial(cs_xlsx *x, double serial, cs_err *err)
  */
 extern cs_status cs_xlsx_datetime_local(cs_xlsx *x, int64_t local_usec, cs_err *err);
 
-/* Write the file.  Call cs_xlsx_free() afterwards in every case. */
+/*
+ * Write the file.  Call cs_xlsx_free() afterwards in every case.  Keeps no
+ * static state and formats errno with strerror_r, so it may run in a helper
+ * thread (the backend does, see export_sheets.c).  Failing to create the
+ * file or a temporary file is CS_ERR_IO with err->sys_errno.
+ */
 extern cs_status cs_xlsx_close(cs_xlsx *x, cs_err *err);
 
 /* Discard (unlinking an unwritten or partly written file) and free; NULL ok. */

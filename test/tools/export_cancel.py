@@ -9,13 +9,15 @@ within a second of the cancel, and nothing may be left: no temporary
 directory under $PGDATA/base/pgsql_tmp, no temporary or final file in the
 export directory, no audit row.  The same after pg_terminate_backend.
 Parallel: several sessions export at once; every file is correct, distinct
-and has its own audit row, and the audit chain verifies.
+and has its own audit row, and the audit chain verifies.  Close failure:
+the workbook close fails in its helper thread (see close_failure).
 Needs CSSTATS_RUN (the cluster directory) to look at the server's files.
 """
 import glob
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,6 +83,97 @@ def run_export(db, channel, to_file, fmt, name, out):
         conn.close()
     except Exception:
         pass
+
+
+HOLD_KEY = 5505
+
+
+def close_failure(db, channel, cur, xdir, tmpbase):
+    """The workbook close fails in its helper thread: the private directory
+    is removed while the export is held on the last sheet (a row-level
+    security policy on csstats.meets, read by that sheet only, waits for an
+    advisory lock this session holds), so libxlsxwriter cannot create the
+    file at the close.  The error (its errno text formatted in the thread)
+    reaches the client as an I/O error, the backend stays usable, and
+    nothing is left and nothing delivered.  Deterministic: the export is
+    released only once it waits on the lock with its directory gone."""
+    role = "csstats_close_fail"
+    cur.execute("SELECT count(*) FROM csstats.meets WHERE channel_id = %s", (channel,))
+    if not check("close failure: the channel has meets to hold on", cur.fetchone()[0] > 0):
+        return
+    cur.execute(f"DROP ROLE IF EXISTS {role}")
+    cur.execute(f"CREATE ROLE {role}")
+    cur.execute(f"GRANT USAGE ON SCHEMA csstats TO {role}")
+    cur.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO {role}")
+    cur.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA csstats TO {role}")
+    cur.execute("CREATE FUNCTION public.close_fail_hold() RETURNS boolean LANGUAGE plpgsql VOLATILE "
+                f"AS $$BEGIN PERFORM pg_advisory_xact_lock_shared({HOLD_KEY}); RETURN true; END$$")
+    cur.execute("ALTER TABLE csstats.meets ENABLE ROW LEVEL SECURITY")
+    cur.execute(f"CREATE POLICY close_fail_hold ON csstats.meets TO {role} USING (public.close_fail_hold())")
+    try:
+        cur.execute("BEGIN")
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (HOLD_KEY,))
+        out = {"ready": threading.Event()}
+
+        def export():
+            conn = connect(db)
+            c = conn.cursor()
+            c.execute(f"SET ROLE {role}")
+            c.execute("SELECT pg_backend_pid()")
+            out["pid"] = c.fetchone()[0]
+            out["ready"].set()
+            try:
+                c.execute(export_sql(False, "xlsx"), (PASSWORD, "close failure", "xlsx", channel))
+                out["result"] = c.fetchone()[0]
+            except psycopg2.Error as e:
+                out["error"] = e
+            try:
+                c.execute("SELECT 1")
+                out["alive"] = c.fetchone()[0] == 1
+            except psycopg2.Error as e:
+                out["alive"] = repr(e)
+            conn.close()
+
+        th = threading.Thread(target=export)
+        th.start()
+        out["ready"].wait()
+        # wait (bounded only to fail instead of hanging) until it waits on the lock
+        held = False
+        for _ in range(1200):
+            cur.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND locktype = 'advisory' "
+                        "AND NOT granted", (out["pid"],))
+            if cur.fetchone()[0] > 0:
+                held = True
+                break
+            time.sleep(0.05)
+        check("close failure: the export waits on the last sheet", held)
+        dirs = glob.glob(os.path.join(tmpbase, f"pgsql_tmpcsstats.{out['pid']}.*"))
+        check("close failure: one private directory", len(dirs) == 1, f"{dirs}")
+        for d in dirs:
+            shutil.rmtree(d)
+        cur.execute("COMMIT")
+        th.join()
+        err = out.get("error")
+        check("close failure: the export fails", err is not None, f"{out.get('result')}")
+        if err is not None:
+            check("close failure: SQLSTATE 58030 (io_error)", err.pgcode == "58030", f"{err.pgcode} {err}")
+            msg = err.diag.message_primary or ""
+            check("close failure: the message names the close and the errno",
+                  msg.startswith("could not write the workbook: could not create ") and
+                  msg.endswith(": No such file or directory"), msg)
+        check("close failure: the backend is still usable", out.get("alive") is True, f"{out.get('alive')}")
+        left = wait_clean(xdir, tmpbase, None)
+        check("close failure: nothing left", not left, f"{left}")
+        cur.execute("SELECT count(*) FROM csstats.export_audit WHERE reason = 'close failure' "
+                    "AND sha256 IS NOT NULL")
+        check("close failure: nothing delivered", cur.fetchone()[0] == 0)
+    finally:
+        cur.execute("ROLLBACK")
+        cur.execute("DROP POLICY close_fail_hold ON csstats.meets")
+        cur.execute("ALTER TABLE csstats.meets DISABLE ROW LEVEL SECURITY")
+        cur.execute("DROP FUNCTION public.close_fail_hold()")
+        cur.execute(f"DROP OWNED BY {role}")
+        cur.execute(f"DROP ROLE {role}")
 
 
 def main(db, channel):
@@ -180,6 +273,8 @@ def main(db, channel):
     check("parallel: files differ (fresh salts and keys)", len(hashes) == 4)
     cur.execute("SELECT bool_and(ok) FROM csstats.verify_audit()")
     check("parallel: audit chain verifies", cur.fetchone()[0])
+
+    close_failure(db, channel, cur, xdir, tmpbase)
 
     failed = [n for n, ok in results if not ok]
     print(f"export_cancel: {len(results) - len(failed)} passed, {len(failed)} failed")

@@ -5,6 +5,7 @@
  * with openpyxl.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,12 +208,13 @@ test_discard_and_errors(void **state)
 	assert_int_equal(cs_xlsx_close(x, &err), CS_ERR_BADARG);
 	cs_xlsx_free(x);
 
-	/* output directory missing: libxlsxwriter fails at close */
+	/* output directory missing: libxlsxwriter fails at close, an I/O error with its errno */
 	x = cs_xlsx_open("/nonexistent-dir/x.xlsx", &o, &err);
 	assert_non_null(x);
 	assert_int_equal(cs_xlsx_add_sheet(x, "S", &err), CS_OK);
-	assert_int_equal(cs_xlsx_close(x, &err), CS_ERR_XLSX);
-	assert_non_null(strstr(err.msg, "could not write the workbook"));
+	assert_int_equal(cs_xlsx_close(x, &err), CS_ERR_IO);
+	assert_int_equal(err.sys_errno, ENOENT);
+	assert_string_equal(err.msg, "could not create the workbook file: No such file or directory");
 	cs_xlsx_free(x);
 
 	/* missing arguments */
@@ -221,6 +223,67 @@ test_discard_and_errors(void **state)
 	o.tmpdir = NULL;
 	assert_null(cs_xlsx_open("/tmp/x.xlsx", &o, &err));
 	cs_xlsx_free(NULL);
+}
+
+/*
+ * The backend closes the workbook in a helper thread (export_sheets.c): the
+ * close must fail cleanly there too, its errno text formatted thread-safely
+ * into err (strerror_r) while other threads format other errors.  Here the
+ * private directory disappears between the last row and the close.
+ */
+typedef struct CloseArgs
+{
+	cs_xlsx    *x;
+	cs_err		err;
+	cs_status	rc;
+} CloseArgs;
+
+static void *
+close_in_thread(void *arg)
+{
+	CloseArgs  *a = arg;
+
+	a->rc = cs_xlsx_close(a->x, &a->err);
+	return NULL;
+}
+
+static void
+test_close_fails_in_thread(void **state)
+{
+	char		dir[64] = "/tmp/cs_xlsx_gone_XXXXXX";
+	char		path[128];
+	char		buf[256];
+	cs_xlsx_opts o = {0};
+	CloseArgs	a = {0};
+	pthread_t	t;
+	cs_err		other;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/export.xlsx", dir);
+	o.tmpdir = dir;
+	a.x = cs_xlsx_open(path, &o, &a.err);
+	assert_non_null(a.x);
+	assert_int_equal(cs_xlsx_add_sheet(a.x, "S", &a.err), CS_OK);
+	assert_int_equal(cs_xlsx_row(a.x, &a.err), CS_OK);
+	assert_int_equal(cs_xlsx_string(a.x, "x", 1, &a.err), CS_OK);
+	/* the worksheet's temporary file is already unlinked: the directory is empty */
+	assert_int_equal(rmdir(dir), 0);
+
+	assert_int_equal(pthread_create(&t, NULL, close_in_thread, &a), 0);
+	/* meanwhile this thread formats another errno */
+	cs_err_set_errno(&other, EACCES, "could not open \"%s\"", "f");
+	assert_int_equal(pthread_join(t, NULL), 0);
+
+	assert_int_equal(a.rc, CS_ERR_IO);
+	assert_int_equal(a.err.code, CS_ERR_IO);
+	assert_int_equal(a.err.sys_errno, ENOENT);
+	assert_string_equal(a.err.msg, "could not create the workbook file: No such file or directory");
+	assert_string_equal(other.msg, "could not open \"f\": Permission denied");
+	cs_xlsx_free(a.x);
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* an errno without a name still gets a text */
+	assert_non_null(strstr(cs_strerror(99999, buf, sizeof(buf)), "99999"));
 }
 
 static void
@@ -258,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_sheets_and_misuse),
 		cmocka_unit_test(test_discard_and_errors),
+		cmocka_unit_test(test_close_fails_in_thread),
 		cmocka_unit_test(test_cell_kinds),
 	};
 
