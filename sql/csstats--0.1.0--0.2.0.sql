@@ -306,3 +306,117 @@ BEGIN
 	USING user_chat_case_sheet.channel_id, asof, ids, tmpl, f, names, lo, hi;
 END
 $$;
+
+-- == settings ==
+-- The chat_ids limit is read through the library, never with current_setting():
+-- a placeholder set before csstats.so is loaded must not lift it.
+CREATE FUNCTION csstats._max_selected_chats()
+	RETURNS integer
+	AS 'MODULE_PATHNAME', 'csstats_max_selected_chats_setting'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION csstats._max_selected_chats() IS
+	'the setting csstats.max_selected_chats as enforced: the most chat_ids an explicit selection may name';
+
+CREATE OR REPLACE FUNCTION csstats.parse_chat_filters(filters jsonb, since timestamptz DEFAULT NULL,
+		until timestamptz DEFAULT NULL)
+	RETURNS csstats.chat_filter
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	f csstats.chat_filter;
+	k text;
+	v jsonb;
+	elem jsonb;
+	vals text[];
+	bad text;
+	lim integer;
+	keys CONSTANT text[] := ARRAY['assignee_ids', 'team_ids', 'states', 'mediums',
+		'tags_any', 'tags_all', 'chat_ids'];
+	all_states CONSTANT text[] := ARRAY['queued', 'open', 'snoozed', 'closed', 'missed'];
+	all_mediums CONSTANT text[] := ARRAY['inAppChat', 'phoneNumber', 'email', 'appNaverTalk',
+		'appInstagramMessenger', 'appLine', 'appKakao'];
+BEGIN
+	IF since IS NOT NULL AND until IS NOT NULL AND since > until THEN
+		RAISE EXCEPTION 'since must not be later than until'
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('The range [%s, %s) is reversed.', since, until);
+	END IF;
+	IF filters IS NULL THEN
+		RETURN f;
+	END IF;
+	IF jsonb_typeof(filters) <> 'object' THEN
+		RAISE EXCEPTION 'filters must be a JSON object'
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('Got a JSON %s.', jsonb_typeof(filters));
+	END IF;
+
+	FOR k, v IN SELECT e.key, e.value FROM jsonb_each(filters) e LOOP
+		IF NOT k = ANY (keys) THEN
+			RAISE EXCEPTION 'unknown filter key "%"', k
+				USING ERRCODE = 'invalid_parameter_value',
+					HINT = 'Valid keys: ' || array_to_string(keys, ', ') || '.';
+		END IF;
+		CONTINUE WHEN jsonb_typeof(v) = 'null';
+		IF jsonb_typeof(v) <> 'array' THEN
+			RAISE EXCEPTION 'filter "%" must be a JSON array of strings', k
+				USING ERRCODE = 'invalid_parameter_value',
+					DETAIL = format('Got a JSON %s.', jsonb_typeof(v));
+		END IF;
+		vals := '{}';
+		FOR elem IN SELECT a.value FROM jsonb_array_elements(v) a LOOP
+			IF jsonb_typeof(elem) = 'string' AND (elem #>> '{}') <> '' THEN
+				vals := vals || (elem #>> '{}');
+			ELSIF jsonb_typeof(elem) = 'null' AND k IN ('assignee_ids', 'team_ids') THEN
+				-- null selects chats without an assignee (team)
+				vals := vals || NULL::text;
+			ELSE
+				bad := format('Element %s is %s.', elem,
+					CASE WHEN jsonb_typeof(elem) = 'string' THEN 'an empty string'
+						ELSE 'a JSON ' || jsonb_typeof(elem) END);
+				IF k IN ('assignee_ids', 'team_ids') THEN
+					RAISE EXCEPTION 'filter "%" must be a JSON array of strings', k
+						USING ERRCODE = 'invalid_parameter_value', DETAIL = bad,
+							HINT = 'Use null to select chats without one.';
+				END IF;
+				RAISE EXCEPTION 'filter "%" must be a JSON array of strings', k
+					USING ERRCODE = 'invalid_parameter_value', DETAIL = bad;
+			END IF;
+		END LOOP;
+
+		CASE k
+			WHEN 'assignee_ids' THEN f.assignee_ids := vals;
+			WHEN 'team_ids' THEN f.team_ids := vals;
+			WHEN 'states' THEN
+				SELECT s INTO bad FROM unnest(vals) s WHERE NOT s = ANY (all_states) LIMIT 1;
+				IF FOUND THEN
+					RAISE EXCEPTION 'unknown state "%" in filter "states"', bad
+						USING ERRCODE = 'invalid_parameter_value',
+							HINT = 'Valid states: ' || array_to_string(all_states, ', ') || '.';
+				END IF;
+				f.states := vals;
+			WHEN 'mediums' THEN
+				SELECT s INTO bad FROM unnest(vals) s WHERE NOT s = ANY (all_mediums) LIMIT 1;
+				IF FOUND THEN
+					RAISE EXCEPTION 'unknown medium "%" in filter "mediums"', bad
+						USING ERRCODE = 'invalid_parameter_value',
+							HINT = 'Valid mediums: ' || array_to_string(all_mediums, ', ') || '.';
+				END IF;
+				f.mediums := vals;
+			WHEN 'tags_any' THEN f.tags_any := vals;
+			WHEN 'tags_all' THEN f.tags_all := vals;
+			WHEN 'chat_ids' THEN
+				-- as enforced, never current_setting() (see csstats._max_selected_chats)
+				lim := csstats._max_selected_chats();
+				IF cardinality(vals) > lim THEN
+					RAISE EXCEPTION 'too many chats selected: % chat_ids, the limit is %',
+						cardinality(vals), lim
+						USING ERRCODE = 'program_limit_exceeded',
+							HINT = 'The limit of an explicit selection is the setting csstats.max_selected_chats.';
+				END IF;
+				f.chat_ids := vals;
+		END CASE;
+	END LOOP;
+	RETURN f;
+END
+$$;

@@ -69,8 +69,15 @@ int			csstats_progress_rows = 0;
  *		The export settings.  Only superusers may change them (PGC_SUSET):
  *		a role that may export must not lift its own limits or choose where
  *		the server writes.  The directory is also hidden from other roles
- *		(GUC_SUPERUSER_ONLY); the limits stay readable, because the chat
- *		selection reads csstats.max_selected_chats as the calling role.
+ *		(GUC_SUPERUSER_ONLY); the limits stay readable.
+ *
+ *		A non-superuser can still SET csstats.<anything> while this library
+ *		is not loaded yet: PostgreSQL keeps it as a placeholder, and at the
+ *		load DefineCustom*Variable refuses (WARNING, default kept) the
+ *		placeholder value of a PGC_SUSET setting that role could not set.
+ *		So SQL must never read these settings with current_setting(),
+ *		which would see the unchecked placeholder: it calls a C function
+ *		(csstats._max_selected_chats()), whose call loads the library.
  */
 void
 ExportInit(void)
@@ -117,6 +124,19 @@ ExportInit(void)
 							0, 0, INT_MAX,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+}
+
+/*
+ * csstats._max_selected_chats(): the limit of an explicit chat_ids
+ * selection (sql/install/55_select.sql), as this library enforces it: a
+ * placeholder value set before the library was loaded has been checked
+ * by then (see ExportInit).
+ */
+PG_FUNCTION_INFO_V1(csstats_max_selected_chats_setting);
+Datum
+csstats_max_selected_chats_setting(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(csstats_max_selected_chats);
 }
 
 /* ---------------------------------------------------------------------

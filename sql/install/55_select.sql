@@ -36,6 +36,18 @@ CREATE TYPE csstats.chat_filter AS (
 COMMENT ON TYPE csstats.chat_filter IS
 	'parsed chat filters (csstats.parse_chat_filters); a NULL field places no condition';
 
+-- The chat_ids limit as the library enforces it (src/export.c).  Not
+-- current_setting(): before csstats.so is loaded in a session, any role can
+-- SET csstats.max_selected_chats to a placeholder that current_setting()
+-- would return; calling this C function loads the library, which refuses a
+-- placeholder its setter may not set (the setting is superuser-only).
+CREATE FUNCTION csstats._max_selected_chats()
+	RETURNS integer
+	AS 'MODULE_PATHNAME', 'csstats_max_selected_chats_setting'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION csstats._max_selected_chats() IS
+	'the setting csstats.max_selected_chats as enforced: the most chat_ids an explicit selection may name';
+
 CREATE FUNCTION csstats.parse_chat_filters(filters jsonb, since timestamptz DEFAULT NULL,
 		until timestamptz DEFAULT NULL)
 	RETURNS csstats.chat_filter
@@ -125,8 +137,8 @@ BEGIN
 			WHEN 'tags_any' THEN f.tags_any := vals;
 			WHEN 'tags_all' THEN f.tags_all := vals;
 			WHEN 'chat_ids' THEN
-				lim := coalesce(nullif(current_setting('csstats.max_selected_chats', true), '')::integer,
-					200);
+				-- as enforced, never current_setting() (see csstats._max_selected_chats)
+				lim := csstats._max_selected_chats();
 				IF cardinality(vals) > lim THEN
 					RAISE EXCEPTION 'too many chats selected: % chat_ids, the limit is %',
 						cardinality(vals), lim
