@@ -32,6 +32,30 @@
  * fresh snapshot is not allowed or not wanted; there the statement's
  * snapshot is used and the entry is dropped at the end of the transaction.
  *
+ * Whose view the cache holds.  Like the sheets, the calendar reads its four
+ * tables with the caller's rights: table privileges and row-level security
+ * decide what a role sees, and a role that may not read a channel's row
+ * gets "channel does not exist" (or a permission error), never a schedule
+ * another role loaded.  So an entry is keyed by the channel and the role
+ * whose rights loaded it (GetUserId(), which follows SET ROLE and SECURITY
+ * DEFINER functions, and the SECURITY_NOFORCE_RLS context flag), and a
+ * lookup under another role loads that role's own view.  What a role may
+ * see without row security changes only with its privileges: a GRANT or
+ * REVOKE on a table, or a policy or RLS switch, invalidates the table's
+ * relcache entry, and a change of a role or of role membership (BYPASSRLS,
+ * superuser, GRANT role) invalidates pg_authid or pg_auth_members, whose
+ * syscache callbacks also bump the generation.  When row security does
+ * apply to the caller on one of the four tables, the policies may depend
+ * on anything (a setting, other tables), so such an entry is only good for
+ * the statement that loaded it: it holds (registers) that statement's
+ * active snapshot and is used only while the same snapshot is active, i.e.
+ * within one statement, which is what STABLE promises.  It is dropped (and
+ * the snapshot released) at the next cache miss under another snapshot, or
+ * at the end of the transaction.
+ * Reference data read as the extension owner was rejected: business hours
+ * are not secret, but a tenant must not learn whether another tenant's
+ * channel exists.
+ *
  * Memory.  Compiled schedules are malloc'd by the core.  Replaced or
  * evicted ones are kept on a retired list until the end of the transaction,
  * so the pointers handed out stay valid that long.
@@ -53,7 +77,10 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "calendar.h"
@@ -69,9 +96,13 @@ typedef struct CalEntry
 	struct CalEntry *next;
 	char	   *channel_id;		/* in TopMemoryContext */
 	int			id_len;
+	Oid			userid;			/* loaded with this role's rights ... */
+	bool		noforce_rls;	/* ... in this SECURITY_NOFORCE_RLS context */
 	cal_schedule *sched;
 	uint64		generation;		/* cal_generation when loaded */
-	bool		xact_only;		/* loaded with a statement snapshot */
+	bool		xact_only;		/* dropped at the end of the transaction */
+	Snapshot	stmt_snap;		/* row security applied: valid only while this
+								 * (registered) snapshot is the active one */
 } CalEntry;
 
 typedef struct Retired
@@ -99,6 +130,16 @@ static SPIPlanPtr plan_channel = NULL;
 static SPIPlanPtr plan_hours = NULL;
 static SPIPlanPtr plan_holidays = NULL;
 static SPIPlanPtr plan_special = NULL;
+
+/*
+ * Role or role membership changed (pg_authid, pg_auth_members): what a
+ * role may see can have changed with it.  No catalog access here.
+ */
+static void
+CalendarRoleCallback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	cal_generation++;
+}
 
 /*
  * Relcache callback: any invalidation of a watched table (relid), or of
@@ -150,6 +191,8 @@ RemoveEntry(CalEntry *e, CalEntry *prev)
 		cal_entries = e->next;
 	cal_cached_bytes -= cal_schedule_bytes(e->sched);
 	Retire(e->sched);
+	if (e->stmt_snap != NULL)
+		UnregisterSnapshotFromOwner(e->stmt_snap, TopTransactionResourceOwner);
 	pfree(e->channel_id);
 	pfree(e);
 }
@@ -204,6 +247,8 @@ void
 CalendarInit(void)
 {
 	CacheRegisterRelcacheCallback(CalendarRelcacheCallback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, CalendarRoleCallback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, CalendarRoleCallback, (Datum) 0);
 	RegisterXactCallback(CalendarXactCallback, NULL);
 }
 
@@ -227,6 +272,18 @@ ResolveWatched(void)
 					 errhint("Reinstall the csstats extension.")));
 	}
 	cal_watched_valid = true;
+}
+
+/* Does row security apply to the current role on one of the watched tables? */
+static bool
+RowSecurityApplies(void)
+{
+	int			i;
+
+	for (i = 0; i < NWATCHED; i++)
+		if (check_enable_rls(cal_watched[i], InvalidOid, true) == RLS_ENABLED)
+			return true;
+	return false;
 }
 
 static SPIPlanPtr
@@ -459,6 +516,35 @@ EnforceBudget(void)
 	}
 }
 
+/* Is e, found for this role and context, still good? */
+static inline bool
+EntryCurrent(const CalEntry *e)
+{
+	if (e->generation != cal_generation)
+		return false;
+	return e->stmt_snap == NULL ||
+		(ActiveSnapshotSet() && GetActiveSnapshot() == e->stmt_snap);
+}
+
+/* Drop the statement-bound entries of finished statements (releasing their snapshots). */
+static void
+DropStaleStatementEntries(void)
+{
+	CalEntry   *e = cal_entries;
+	CalEntry   *prev = NULL;
+
+	while (e)
+	{
+		CalEntry   *next = e->next;
+
+		if (e->stmt_snap != NULL && !EntryCurrent(e))
+			RemoveEntry(e, prev);
+		else
+			prev = e;
+		e = next;
+	}
+}
+
 static const cal_schedule *
 GetSchedule(const char *id, int len)
 {
@@ -467,21 +553,32 @@ GetSchedule(const char *id, int len)
 	char	   *cid;
 	uint64		gen;
 	bool		xact_only;
+	bool		rls;
 	Snapshot	snap;
+	volatile Snapshot stmt_snap = NULL;
 	cal_schedule *s;
+	Oid			userid;
+	int			sec_context;
+	bool		noforce;
 
-	/* hot path: most recently used entry, still current */
+	/* the key: channel, role, and the one security-context flag RLS depends on */
+	GetUserIdAndSecContext(&userid, &sec_context);
+	noforce = (sec_context & SECURITY_NOFORCE_RLS) != 0;
+
+	/* hot path: most recently used entry, same key, still current */
 	e = cal_entries;
-	if (e && e->id_len == len && e->generation == cal_generation &&
+	if (e && e->id_len == len && e->userid == userid && e->noforce_rls == noforce &&
+		e->generation == cal_generation && e->stmt_snap == NULL &&
 		memcmp(e->channel_id, id, len) == 0)
 		return e->sched;
 
 	for (e = cal_entries; e; prev = e, e = e->next)
 	{
-		if (e->id_len == len && memcmp(e->channel_id, id, len) == 0)
+		if (e->id_len == len && e->userid == userid && e->noforce_rls == noforce &&
+			memcmp(e->channel_id, id, len) == 0)
 			break;
 	}
-	if (e && e->generation == cal_generation)
+	if (e && EntryCurrent(e))
 	{
 		/* move to front */
 		if (prev)
@@ -494,6 +591,7 @@ GetSchedule(const char *id, int len)
 	}
 	if (e)
 		RemoveEntry(e, prev);
+	DropStaleStatementEntries();
 
 	/* load: see the file header for the choice of snapshot */
 	cid = MemoryContextAlloc(TopMemoryContext, len + 1);
@@ -507,6 +605,11 @@ GetSchedule(const char *id, int len)
 		if (!cal_watched_valid)
 			ResolveWatched();
 		gen = cal_generation;
+		rls = RowSecurityApplies();
+		/* active snapshots are copies: registering returns the same pointer */
+		if (rls && ActiveSnapshotSet())
+			stmt_snap = RegisterSnapshotOnOwner(GetActiveSnapshot(),
+												TopTransactionResourceOwner);
 		xact_only = IsInParallelMode() || IsolationUsesXactSnapshot();
 		if (!xact_only)
 			snap = GetLatestSnapshot();
@@ -518,21 +621,34 @@ GetSchedule(const char *id, int len)
 	}
 	PG_CATCH();
 	{
+		if (stmt_snap != NULL)
+			UnregisterSnapshotFromOwner(stmt_snap, TopTransactionResourceOwner);
 		pfree(cid);
 		pfree(e);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
+	if (rls && stmt_snap == NULL)
+	{
+		/* no statement to tie it to: not cached, valid until the transaction ends */
+		Retire(s);
+		pfree(cid);
+		pfree(e);
+		return s;
+	}
 	e->channel_id = cid;
 	e->id_len = len;
+	e->userid = userid;
+	e->noforce_rls = noforce;
 	e->sched = s;
 	e->generation = gen;
-	e->xact_only = xact_only;
+	e->xact_only = xact_only || rls;
+	e->stmt_snap = stmt_snap;
 	e->next = cal_entries;
 	cal_entries = e;
 	cal_cached_bytes += cal_schedule_bytes(s);
-	if (xact_only)
+	if (e->xact_only)
 		cal_have_xact_only = true;
 	EnforceBudget();
 	return s;
