@@ -26,6 +26,8 @@ OBJS = \
 	src/export_sheets.o \
 	src/export_file.o \
 	src/audit.o \
+	src/owner.o \
+	src/password_store.o \
 	src/core/xlsxout.o \
 	src/core/agile.o \
 	src/core/cfb.o \

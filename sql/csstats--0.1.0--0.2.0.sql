@@ -79,6 +79,64 @@ REVOKE ALL ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timesta
 REVOKE ALL ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
 	text, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
 
+-- == stored passwords: encrypted at rest (82_password_store.sql) ==
+-- 0.1.0 kept export_passwords.password in plaintext.  Encrypt every row into
+-- the new columns with the key file named by csstats.password_key_file
+-- (created if missing; with rows and no setting the update fails naming it,
+-- an empty table needs no key), drop the plaintext column, then rewrite the
+-- table: DROP COLUMN only hides a column, the rewrite nulls it in every row
+-- and leaves the row versions that held it behind.  (Older backups and WAL
+-- still hold the 0.1.0 plaintext: the README says to change those passwords.)
+ALTER TABLE csstats.export_passwords
+	ADD COLUMN password_ciphertext bytea
+		CONSTRAINT export_passwords_ciphertext_length
+		CHECK (octet_length(password_ciphertext) BETWEEN 29 AND 283),
+	ADD COLUMN key_id bytea
+		CONSTRAINT export_passwords_key_id_length CHECK (octet_length(key_id) = 8);
+CREATE FUNCTION csstats._encrypt_plaintext_passwords()
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'csstats_encrypt_plaintext_passwords'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+SELECT csstats._encrypt_plaintext_passwords();
+DROP FUNCTION csstats._encrypt_plaintext_passwords();
+ALTER TABLE csstats.export_passwords
+	DROP COLUMN password,
+	ALTER COLUMN password_ciphertext SET NOT NULL,
+	ALTER COLUMN key_id SET NOT NULL;
+CLUSTER csstats.export_passwords USING export_passwords_pkey;
+ALTER TABLE csstats.export_passwords SET WITHOUT CLUSTER;
+COMMENT ON TABLE csstats.export_passwords IS
+	'stored export passwords, referred to by password_name (for scheduled jobs); only usable by roles with the privileges of usable_by; encrypted with the key in csstats.password_key_file; managed with csstats.set_export_password and csstats.drop_export_password';
+COMMENT ON COLUMN csstats.export_passwords.created_at IS 'when the password was stored (set_export_password)';
+COMMENT ON COLUMN csstats.export_passwords.password_ciphertext IS
+	'12-byte nonce, AES-256-GCM ciphertext of the password, 16-byte tag; the name is the associated data';
+COMMENT ON COLUMN csstats.export_passwords.key_id IS
+	'first 8 bytes of the SHA-256 of the key that encrypted the row (the key file''s key id)';
+
+CREATE FUNCTION csstats.set_export_password(name text, password text, usable_by regrole)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'csstats_set_export_password'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION csstats.set_export_password(text, text, regrole) FROM PUBLIC;
+COMMENT ON FUNCTION csstats.set_export_password(text, text, regrole) IS
+	'stores (or replaces) an export password, encrypted with the key in csstats.password_key_file (created on first use); run it with logging off or with the password as a bind parameter';
+
+CREATE FUNCTION csstats.drop_export_password(name text)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'csstats_drop_export_password'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION csstats.drop_export_password(text) FROM PUBLIC;
+COMMENT ON FUNCTION csstats.drop_export_password(text) IS
+	'removes a stored export password; false if there was none by that name';
+
+CREATE FUNCTION csstats.create_password_key()
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'csstats_create_password_key'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION csstats.create_password_key() FROM PUBLIC;
+COMMENT ON FUNCTION csstats.create_password_key() IS
+	'creates the key file named by csstats.password_key_file (32 random bytes, mode 0600) and returns its key id; superuser only, refuses to overwrite';
+
 -- == metrics: a chat is (channel_id, chat_id) ==
 -- The sheets group the timeline by (channel_id, chat_id), like every other use
 -- of the metric aggregates (chat ids are unique per channel only).

@@ -121,13 +121,54 @@ ROLLBACK TO SAVEPOINT s;
 COMMIT;
 SELECT pg_temp.export_state();
 
--- Stored passwords: a job names one; only roles with usable_by's privileges may use it
-INSERT INTO csstats.export_passwords (name, password, usable_by) VALUES ('nightly', 'Nightly2025', 'postgres');
-INSERT INTO csstats.export_passwords (name, password, usable_by, created_at)
-	VALUES ('bad', 'no spaces', 'postgres', '2025-01-01');
+-- Stored passwords: a job names one; only roles with usable_by's privileges
+-- may use it.  They are stored encrypted with the key in
+-- csstats.password_key_file (the test command's cluster sets it; the key file
+-- and the files' contents are checked by test/suites/52_password_store.sh).
+SELECT csstats.set_export_password('nightly', 'Nightly2025', 'postgres');
+SELECT csstats.set_export_password('bad', 'no spaces', 'postgres');
+SELECT csstats.set_export_password('bad', 'short12', 'postgres');
+SELECT csstats.set_export_password('bad', repeat('a1', 128), 'postgres');
+SELECT csstats.set_export_password(NULL, 'Nightly2025', 'postgres');
+SELECT csstats.set_export_password('', 'Nightly2025', 'postgres');
+SELECT csstats.set_export_password('bad', NULL, 'postgres');
+SELECT csstats.set_export_password('bad', 'Nightly2025', NULL);
+SELECT csstats.set_export_password('bad', 'Nightly2025', '-');
+SELECT csstats.set_export_password('bad', 'Nightly2025', 'no_such_role');
+-- only ciphertext: nonce, ciphertext and tag (12 + 11 + 16 bytes), an 8-byte key id
+SELECT name, usable_by, octet_length(password_ciphertext) AS ciphertext_bytes,
+	octet_length(key_id) AS key_id_bytes,
+	position(convert_to('Nightly2025', 'UTF8') IN password_ciphertext) = 0 AS no_plaintext
+FROM csstats.export_passwords ORDER BY name;
+-- there is no plaintext column to insert into
+INSERT INTO csstats.export_passwords (name, password, usable_by) VALUES ('plain', 'Nightly2025', 'postgres');
 SELECT length(csstats.export_chats(password_name => 'nightly', reason => 'stored password',
 	channel_id => 'xp')) > 0 AS exported;
 SELECT password_name FROM csstats.export_audit ORDER BY id DESC LIMIT 1;
+-- replacing keeps one row, and encrypts again (a new nonce)
+CREATE TEMP TABLE old_ct AS SELECT password_ciphertext FROM csstats.export_passwords WHERE name = 'nightly';
+SELECT csstats.set_export_password('nightly', 'Nightly2025', 'postgres');
+SELECT count(*) AS rows, bool_and(p.password_ciphertext <> o.password_ciphertext) AS new_ciphertext
+FROM csstats.export_passwords p, old_ct o WHERE p.name = 'nightly';
+-- a ciphertext copied to another name does not decrypt: the name is bound to it
+INSERT INTO csstats.export_passwords (name, usable_by, password_ciphertext, key_id)
+	SELECT 'copied', usable_by, password_ciphertext, key_id FROM csstats.export_passwords WHERE name = 'nightly';
+\set VERBOSITY terse
+SELECT csstats.export_chats(password_name => 'copied', reason => 'r', channel_id => 'xp');
+\set VERBOSITY default
+SELECT csstats.drop_export_password('copied');
+SELECT csstats.drop_export_password('copied');
+SELECT csstats.drop_export_password(NULL);
+-- the key file setting: unset, relative, inside the data directory
+SET csstats.password_key_file = '';
+SELECT csstats.set_export_password('other', 'Nightly2025', 'postgres');
+SELECT csstats.export_chats(password_name => 'nightly', reason => 'r', channel_id => 'xp');
+SELECT csstats.create_password_key();
+SET csstats.password_key_file = 'relative/password.key';
+SELECT set_config('csstats.password_key_file', current_setting('data_directory') || '/../' ||
+	split_part(current_setting('data_directory'), '/', -1) || '/csstats.key', false) IS NOT NULL AS set;
+SELECT csstats.set_export_password('other', 'Nightly2025', 'postgres');
+RESET csstats.password_key_file;
 
 -- Roles: EXECUTE is not granted to PUBLIC
 CREATE ROLE export_nogrant;
@@ -151,6 +192,21 @@ SELECT csstats.export_chats_to_file('reader.xlsx', 'abcd1234', 'r', channel_id =
 -- nor may it use someone else's stored password, nor read the table
 SELECT csstats.export_chats(password_name => 'nightly', reason => 'r', channel_id => 'xp');
 SELECT * FROM csstats.export_passwords;
+-- nor manage stored passwords, even when granted EXECUTE
+SELECT csstats.set_export_password('mine', 'Nightly2025', 'export_reader');
+SELECT csstats.drop_export_password('nightly');
+SELECT csstats.create_password_key();
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION csstats.set_export_password(text, text, regrole),
+	csstats.drop_export_password(text), csstats.create_password_key() TO export_reader;
+SET ROLE export_reader;
+SELECT csstats.set_export_password('mine', 'Nightly2025', 'export_reader');
+SELECT csstats.drop_export_password('nightly');
+SELECT csstats.create_password_key();
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION csstats.set_export_password(text, text, regrole),
+	csstats.drop_export_password(text), csstats.create_password_key() FROM export_reader;
+SET ROLE export_reader;
 -- nor touch the audit trail
 INSERT INTO csstats.export_audit (id, exported_at, "session_user", "current_user", reason, kind,
 	format, include_messages, channel_id, as_of, filters, row_counts, bytes, sha256, destination, row_hash)

@@ -27,6 +27,7 @@ _PG_init(void)
 {
 	CalendarInit();
 	ExportInit();
+	PasswordStoreInit();
 	MarkGUCPrefixReserved("csstats");
 }
 

@@ -286,8 +286,8 @@ PasswordLogGuard(void)
 }
 
 /* The password rules of export.md; the message names the rule, never the password. */
-static void
-CheckPassword(const char *pw)
+void
+ExportCheckPassword(const char *pw)
 {
 	size_t		len = strlen(pw);
 	const char *p;
@@ -438,7 +438,7 @@ ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *gener
 					 errmsg("give either password_name or generate_password, not both")));
 		GeneratePassword(generated, Max(GENERATED_PASSWORD_LEN, csstats_min_password_length));
 		req->password = pstrdup(generated);
-		CheckPassword(req->password);
+		ExportCheckPassword(req->password);
 	}
 	else
 	{
@@ -459,7 +459,7 @@ ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *gener
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("password must not be empty")));
-			CheckPassword(req->password);
+			ExportCheckPassword(req->password);
 		}
 		/* a stored password is resolved later */
 	}
@@ -773,7 +773,7 @@ ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *generat
 	if (req->password_name != NULL)
 	{
 		req->password = ExportLookupPassword(req->password_name);
-		CheckPassword(req->password);
+		ExportCheckPassword(req->password);
 	}
 	CheckChannelAndLimits(req);
 

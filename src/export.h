@@ -6,7 +6,9 @@
  *	  export.c          SQL entry points, settings, argument validation
  *	  export_sheets.c   the sheet catalog and the cursor -> XLSX/JSON loop
  *	  export_file.c     private temp directory, server-file output, bytea
- *	  audit.c           the privileged audit append and stored passwords
+ *	  audit.c           the privileged audit append
+ *	  owner.c           one SPI statement as the extension owner
+ *	  password_store.c  stored passwords, encrypted with a server key file
  *
  *-------------------------------------------------------------------------
  */
@@ -74,6 +76,7 @@ extern int	csstats_min_password_length;
 extern int	csstats_progress_rows;
 
 extern void ExportInit(void);
+extern void ExportCheckPassword(const char *pw);
 
 /* export_sheets.c */
 extern void ExportWriteDocument(ExportRequest *req, const char *path,
@@ -97,8 +100,16 @@ extern int	ExportOutputOpen(const char *final_name, char **tmp_name);
 extern void ExportOutputFinish(int fd, const char *final_name);
 extern void ExportOutputCheckFree(const char *final_name);
 
-/* audit.c */
+/* owner.c */
+extern Oid	ExportExtensionOwner(void);
+extern int	ExportExecuteAsOwner(const char *sql, int nargs, Oid *types, Datum *values,
+								 const char *nulls, bool read_only);
+
+/* password_store.c */
+extern void PasswordStoreInit(void);
 extern char *ExportLookupPassword(const char *name);
+
+/* audit.c */
 extern int64 ExportAuditAppend(ExportRequest *req, const ExportCounts *counts,
 							   int64 bytes, const char *sha256_hex,
 							   const char *destination);

@@ -71,24 +71,11 @@ CREATE TABLE csstats.export_audit_head (
 );
 COMMENT ON TABLE csstats.export_audit_head IS 'the id and row_hash of the newest export_audit row (chain head)';
 
--- Stored passwords for scheduled exports: a job passes password_name, and
--- only a role with the privileges of usable_by may use the row.  No access for
--- PUBLIC; a superuser manages the rows.
-CREATE TABLE csstats.export_passwords (
-	name text PRIMARY KEY,
-	password text NOT NULL
-		CONSTRAINT export_passwords_letters_and_digits CHECK (password ~ '^[A-Za-z0-9]{1,255}$'),
-	usable_by name NOT NULL,
-	created_at timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE csstats.export_passwords IS
-	'stored export passwords, referred to by password_name (for scheduled jobs); only usable by roles with the privileges of usable_by';
-
-REVOKE ALL ON csstats.export_audit, csstats.export_audit_head, csstats.export_passwords FROM PUBLIC;
+-- (Stored passwords, csstats.export_passwords: 82_password_store.sql.)
+REVOKE ALL ON csstats.export_audit, csstats.export_audit_head FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('csstats.export_audit', '');
 SELECT pg_catalog.pg_extension_config_dump('csstats.export_audit_head', '');
-SELECT pg_catalog.pg_extension_config_dump('csstats.export_passwords', '');
 
 -- The row hash: SHA-256 over a canonical JSON array of every column but
 -- row_hash (timestamps in UTC, jsonb in its normalized text), so it does not

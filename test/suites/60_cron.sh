@@ -24,13 +24,19 @@ CREATE EXTENSION csstats;
 SELECT count(*) FROM csstats.generate_demo('demo', 200, 5);
 -- the documented grants of an exporting role (README)
 CREATE ROLE $role LOGIN;
+BEGIN;
 GRANT USAGE ON SCHEMA csstats TO $role;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO $role;
 REVOKE SELECT ON csstats.export_passwords FROM $role;
 GRANT EXECUTE ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
     text, boolean, text, text, jsonb, timestamptz, text) TO $role;
 GRANT pg_write_server_files TO $role;
-INSERT INTO csstats.export_passwords (name, password, usable_by) VALUES ('nightly', '$pw', '$role');
+COMMIT;
+-- the stored password, as the README stores it (encrypted with the cluster's key file)
+SET log_statement = 'none';
+SET log_min_duration_statement = -1;
+SET log_min_error_statement = 'panic';
+SELECT csstats.set_export_password('nightly', '$pw', '$role');
 SQL
 cmd="SELECT csstats.export_chats_to_file(password_name => 'nightly', reason => 'nightly export (pg_cron)', channel_id => 'demo', include_messages => true)"
 jobid=$(q -d postgres -c "SELECT cron.schedule_in_database('csstats-export-test', '* * * * *', \$cmd\$$cmd\$cmd\$, '$db', '$role')")
