@@ -89,7 +89,6 @@ cron.database_name = 'postgres'
 cron.use_background_workers = on
 csstats.export_directory = '$CSSTATS_RUN/export'
 csstats.password_key_file = '$CSSTATS_RUN/password.key'
-csstats.password_key_file = '$CSSTATS_RUN/password.key'
 max_worker_processes = 16
 max_parallel_workers = 8
 fsync = off
