@@ -26,8 +26,10 @@ OBJS = \
 	src/export_sheets.o \
 	src/export_file.o \
 	src/audit.o \
+	src/audit_worker.o \
 	src/owner.o \
 	src/password_store.o \
+	src/pause.o \
 	src/core/xlsxout.o \
 	src/core/agile.o \
 	src/core/cfb.o \

@@ -11,73 +11,135 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION csstats UPDATE TO '0.2.0'" to load this file. \quit
 
--- == exports under a generated password (84_export_generated.sql) ==
-CREATE FUNCTION csstats.export_chats(generate_password boolean, reason text DEFAULT NULL,
-		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
-		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
-		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
-		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
-		password_name text DEFAULT NULL, password text DEFAULT NULL,
-		OUT generated_password text, OUT file bytea)
-	RETURNS record
-	AS 'MODULE_PATHNAME', 'csstats_export_chats_generated'
-	LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text, text) IS
-	'export_chats under a password the server generates (generate_password => true, password => NULL): returns the password and the encrypted file';
+-- == audit: committed before delivery, denied attempts, external head ==
+-- the row hash function uses the table's row type: PostgreSQL refuses to add
+-- a column with a default while it exists, so it is created again below
+DROP FUNCTION csstats._export_audit_hash(csstats.export_audit);
+ALTER TABLE csstats.export_audit
+	ALTER COLUMN row_counts DROP NOT NULL,
+	ALTER COLUMN bytes DROP NOT NULL,
+	ALTER COLUMN sha256 DROP NOT NULL,
+	ALTER COLUMN destination DROP NOT NULL,
+	ADD COLUMN outcome text NOT NULL DEFAULT 'delivered'
+		CONSTRAINT export_audit_outcome_valid CHECK (outcome IN ('delivered', 'denied')),
+	ADD COLUMN refusal text,
+	ADD CONSTRAINT export_audit_delivered_complete CHECK (outcome <> 'delivered' OR
+		(row_counts IS NOT NULL AND bytes IS NOT NULL AND sha256 IS NOT NULL AND destination IS NOT NULL)),
+	ADD CONSTRAINT export_audit_denied_has_refusal CHECK (outcome <> 'denied' OR refusal IS NOT NULL);
+COMMENT ON TABLE csstats.export_audit IS
+	'one row per export handed out (committed before its first byte leaves) and per refused export attempt; never the password; append-only, SHA-256 hash-chained: check it with csstats.verify_audit()';
+COMMENT ON COLUMN csstats.export_audit.outcome IS '''delivered'': the file was produced and handed out (or renamed into the export directory); ''denied'': the export was refused, no file was produced';
+COMMENT ON COLUMN csstats.export_audit.refusal IS 'for a denied attempt: the SQLSTATE and the error message the caller got';
 
-CREATE FUNCTION csstats.export_cases(generate_password boolean, reason text DEFAULT NULL,
-		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
-		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
-		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
-		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
-		password text DEFAULT NULL,
-		OUT generated_password text, OUT file bytea)
-	RETURNS record
-	AS 'MODULE_PATHNAME', 'csstats_export_cases_generated'
-	LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
-	text, text, jsonb, timestamptz, text, text) IS
-	'export_cases under a password the server generates (generate_password => true, password => NULL): returns the password and the encrypted file';
+-- 0.1.0 rows keep their hashes: outcome/refusal enter only when not a plain delivery
+CREATE FUNCTION csstats._export_audit_hash(a csstats.export_audit)
+	RETURNS text
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	RETURN pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to((pg_catalog.jsonb_build_array(
+		a.id, a.exported_at AT TIME ZONE 'UTC', a.session_user, a.current_user, a.manager_id,
+		a.reason, a.kind, a.format, a.include_messages, a.channel_id,
+		a.since AT TIME ZONE 'UTC', a.until AT TIME ZONE 'UTC', a.as_of AT TIME ZONE 'UTC',
+		a.filters, a.row_counts, a.bytes, a.sha256, a.destination, a.password_name,
+		a.prev_hash) OPERATOR(pg_catalog.||) CASE WHEN a.outcome = 'delivered' AND a.refusal IS NULL
+			THEN '[]'::pg_catalog.jsonb
+			ELSE pg_catalog.jsonb_build_array(a.outcome, a.refusal) END)::text, 'UTF8')), 'hex');
+COMMENT ON FUNCTION csstats._export_audit_hash(csstats.export_audit) IS
+	'SHA-256 (hex) of an audit row''s contents including prev_hash; what row_hash must equal';
 
-CREATE FUNCTION csstats.export_chats_to_file(generate_password boolean,
-		filename text DEFAULT NULL, reason text DEFAULT NULL,
-		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
-		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
-		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
-		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
-		password_name text DEFAULT NULL, password text DEFAULT NULL,
-		OUT audit_id bigint, OUT generated_password text)
-	RETURNS record
-	AS 'MODULE_PATHNAME', 'csstats_export_chats_to_file_generated'
-	LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text, text) IS
-	'export_chats_to_file under a password the server generates (generate_password => true, password => NULL): returns the audit id and the password';
+-- the append now also records the outcome and returns the new chain head
+DROP FUNCTION csstats._export_audit_append(text, text, text, text, text, text, boolean,
+	text, timestamptz, timestamptz, timestamptz, jsonb, jsonb, bigint, text, text, text);
+CREATE FUNCTION csstats._export_audit_append(p_session_user text, p_current_user text,
+		p_manager_id text, p_reason text, p_kind text, p_format text,
+		p_include_messages boolean, p_channel_id text, p_since timestamptz,
+		p_until timestamptz, p_as_of timestamptz, p_filters jsonb, p_row_counts jsonb,
+		p_bytes bigint, p_sha256 text, p_destination text, p_password_name text,
+		p_outcome text, p_refusal text)
+	RETURNS TABLE (id bigint, row_hash text)
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h record;
+	r csstats.export_audit;
+BEGIN
+	INSERT INTO csstats.export_audit_head AS t (singleton, last_id, last_hash)
+		VALUES (true, 0, '') ON CONFLICT (singleton) DO NOTHING;
+	SELECT t.last_id, t.last_hash INTO STRICT h
+	FROM csstats.export_audit_head t WHERE t.singleton FOR UPDATE;
 
-CREATE FUNCTION csstats.export_cases_to_file(generate_password boolean,
-		filename text DEFAULT NULL, reason text DEFAULT NULL,
-		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
-		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
-		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
-		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
-		password text DEFAULT NULL,
-		OUT audit_id bigint, OUT generated_password text)
-	RETURNS record
-	AS 'MODULE_PATHNAME', 'csstats_export_cases_to_file_generated'
-	LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, text, text, jsonb, timestamptz, text, text) IS
-	'export_cases_to_file under a password the server generates (generate_password => true, password => NULL): returns the audit id and the password';
+	r.id := h.last_id + 1;
+	r.exported_at := clock_timestamp();
+	r.session_user := p_session_user;
+	r.current_user := p_current_user;
+	r.manager_id := p_manager_id;
+	r.reason := p_reason;
+	r.kind := p_kind;
+	r.format := p_format;
+	r.include_messages := p_include_messages;
+	r.channel_id := p_channel_id;
+	r.since := p_since;
+	r.until := p_until;
+	r.as_of := p_as_of;
+	r.filters := p_filters;
+	r.row_counts := p_row_counts;
+	r.bytes := p_bytes;
+	r.sha256 := p_sha256;
+	r.destination := replace(p_destination, '{id}', r.id::text);
+	r.password_name := p_password_name;
+	r.prev_hash := nullif(h.last_hash, '');
+	r.outcome := p_outcome;
+	r.refusal := p_refusal;
+	r.row_hash := csstats._export_audit_hash(r);
 
-REVOKE ALL ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
-	text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+	INSERT INTO csstats.export_audit SELECT r.*;
+	UPDATE csstats.export_audit_head t SET last_id = r.id, last_hash = r.row_hash
+	WHERE t.singleton;
+	id := r.id;
+	row_hash := r.row_hash;
+	RETURN NEXT;
+END
+$$;
+REVOKE ALL ON FUNCTION csstats._export_audit_append(text, text, text, text, text, text, boolean,
+	text, timestamptz, timestamptz, timestamptz, jsonb, jsonb, bigint, text, text, text,
+	text, text) FROM PUBLIC;
+COMMENT ON FUNCTION csstats._export_audit_append(text, text, text, text, text, text, boolean,
+	text, timestamptz, timestamptz, timestamptz, jsonb, jsonb, bigint, text, text, text,
+	text, text) IS
+	'internal: appends one export_audit row to the hash chain (run by the audit worker in its own transaction)';
+
+CREATE FUNCTION csstats.verify_audit(head_id bigint, head_hash text)
+	RETURNS TABLE (id bigint, ok boolean, problem text)
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found_hash text;
+BEGIN
+	IF head_id IS NULL OR head_hash IS NULL THEN
+		RAISE EXCEPTION 'head_id and head_hash must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN QUERY SELECT v.id, v.ok, v.problem FROM csstats.verify_audit() v;
+	SELECT a.row_hash INTO found_hash FROM csstats.export_audit a WHERE a.id = head_id;
+	id := head_id;
+	IF NOT FOUND THEN
+		ok := false;
+		problem := format('external head: row %s is missing from the chain', head_id);
+	ELSIF found_hash IS DISTINCT FROM lower(head_hash) THEN
+		ok := false;
+		problem := format('external head: row %s has row_hash %s, the external head says %s (the chain was rewritten)',
+			head_id, found_hash, lower(head_hash));
+	ELSE
+		ok := true;
+		problem := NULL;
+	END IF;
+	RETURN NEXT;
+END
+$$;
+REVOKE ALL ON FUNCTION csstats.verify_audit(bigint, text) FROM PUBLIC;
+COMMENT ON FUNCTION csstats.verify_audit(bigint, text) IS
+	'verify_audit() plus a last row checking a chain head kept outside the database (from the server log): ok when that row still has that row_hash';
 
 -- == stored passwords: encrypted at rest (82_password_store.sql) ==
 -- 0.1.0 kept export_passwords.password in plaintext.  Encrypt every row into
@@ -364,6 +426,74 @@ BEGIN
 	USING user_chat_case_sheet.channel_id, asof, ids, tmpl, f, names, lo, hi;
 END
 $$;
+
+-- == exports under a generated password (84_export_generated.sql) ==
+CREATE FUNCTION csstats.export_chats(generate_password boolean, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
+		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
+		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
+		password_name text DEFAULT NULL, password text DEFAULT NULL,
+		OUT generated_password text, OUT file bytea)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'csstats_export_chats_generated'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
+	text, text, jsonb, timestamptz, text, text) IS
+	'export_chats under a password the server generates (generate_password => true, password => NULL): returns the password and the encrypted file';
+
+CREATE FUNCTION csstats.export_cases(generate_password boolean, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
+		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		password text DEFAULT NULL,
+		OUT generated_password text, OUT file bytea)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'csstats_export_cases_generated'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
+	text, text, jsonb, timestamptz, text, text) IS
+	'export_cases under a password the server generates (generate_password => true, password => NULL): returns the password and the encrypted file';
+
+CREATE FUNCTION csstats.export_chats_to_file(generate_password boolean,
+		filename text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
+		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
+		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
+		password_name text DEFAULT NULL, password text DEFAULT NULL,
+		OUT audit_id bigint, OUT generated_password text)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'csstats_export_chats_to_file_generated'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text, text) IS
+	'export_chats_to_file under a password the server generates (generate_password => true, password => NULL): returns the audit id and the password';
+
+CREATE FUNCTION csstats.export_cases_to_file(generate_password boolean,
+		filename text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
+		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		password text DEFAULT NULL,
+		OUT audit_id bigint, OUT generated_password text)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'csstats_export_cases_to_file_generated'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text, text) IS
+	'export_cases_to_file under a password the server generates (generate_password => true, password => NULL): returns the audit id and the password';
+
+REVOKE ALL ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
+	text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
+	text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
 
 -- == settings ==
 -- The chat_ids limit is read through the library, never with current_setting():

@@ -32,97 +32,104 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "audit_worker.h"
 #include "export.h"
 
 /*
+ * AuditParams
+ *		The 19 parameters of csstats._export_audit_append for req; counts,
+ *		sha256_hex and destination are NULL for a refused attempt.
+ */
+#define AUDIT_NPARAMS 19
+static void
+AuditParams(ExportRequest *req, const ExportCounts *counts, int64 bytes,
+			const char *sha256_hex, const char *destination, const char *refusal,
+			Oid *types, Datum *values, char *nulls)
+{
+	int			i = 0;
+
+	memset(nulls, ' ', AUDIT_NPARAMS);
+#define PARAM(type, isnull, value) \
+	do { types[i] = (type); if (isnull) nulls[i] = 'n'; else values[i] = (value); i++; } while (0)
+	/* who: the real caller, captured before any user switch */
+	PARAM(TEXTOID, false, CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false)));
+	PARAM(TEXTOID, false, CStringGetTextDatum(GetUserNameFromId(GetUserId(), false)));
+	PARAM(TEXTOID, req->manager_id == NULL,
+		  req->manager_id ? CStringGetTextDatum(req->manager_id) : (Datum) 0);
+	PARAM(TEXTOID, false, CStringGetTextDatum(req->reason ? req->reason : ""));
+	PARAM(TEXTOID, false, CStringGetTextDatum(req->kind == EXPORT_CHATS ? "chats" : "cases"));
+	PARAM(TEXTOID, false, CStringGetTextDatum(req->format == EXPORT_XLSX ? "xlsx" : "json"));
+	PARAM(BOOLOID, false, BoolGetDatum(req->include_messages));
+	PARAM(TEXTOID, false, CStringGetTextDatum(req->channel_id ? req->channel_id : ""));
+	PARAM(TIMESTAMPTZOID, !req->has_since, TimestampTzGetDatum(req->since));
+	PARAM(TIMESTAMPTZOID, !req->has_until, TimestampTzGetDatum(req->until));
+	PARAM(TIMESTAMPTZOID, false, TimestampTzGetDatum(req->as_of));
+	PARAM(JSONBOID, req->filters == NULL,
+		  req->filters ? JsonbPGetDatum(req->filters) : (Datum) 0);
+	if (counts != NULL)
+	{
+		/* rows per sheet, in sheet order (jsonb normalises the key order) */
+		StringInfoData rc_json;
+		int			k;
+
+		initStringInfo(&rc_json);
+		appendStringInfoChar(&rc_json, '{');
+		for (k = 0; k < counts->nsheets; k++)
+		{
+			if (k > 0)
+				appendStringInfoString(&rc_json, ", ");
+			escape_json(&rc_json, counts->names[k]);
+			appendStringInfo(&rc_json, ": " INT64_FORMAT, counts->rows[k]);
+		}
+		appendStringInfoChar(&rc_json, '}');
+		PARAM(JSONBOID, false, DirectFunctionCall1(jsonb_in, CStringGetDatum(rc_json.data)));
+	}
+	else
+		PARAM(JSONBOID, true, (Datum) 0);
+	PARAM(INT8OID, counts == NULL, Int64GetDatum(bytes));
+	PARAM(TEXTOID, sha256_hex == NULL, sha256_hex ? CStringGetTextDatum(sha256_hex) : (Datum) 0);
+	PARAM(TEXTOID, destination == NULL,
+		  destination ? CStringGetTextDatum(destination) : (Datum) 0);
+	PARAM(TEXTOID, req->password_name == NULL,
+		  req->password_name ? CStringGetTextDatum(req->password_name) : (Datum) 0);
+	PARAM(TEXTOID, false, CStringGetTextDatum(refusal ? "denied" : "delivered"));
+	PARAM(TEXTOID, refusal == NULL, refusal ? CStringGetTextDatum(refusal) : (Datum) 0);
+#undef PARAM
+	Assert(i == AUDIT_NPARAMS);
+}
+
+/*
  * ExportAuditAppend
- *		Append the audit row of a finished export; returns its id.
- *		destination may contain "{id}", replaced by the id.
+ *		Append the audit row of a produced export and commit it durably, in
+ *		the audit worker's own transaction, before anything is handed out;
+ *		returns its id.  destination may contain "{id}", replaced by the id.
  */
 int64
 ExportAuditAppend(ExportRequest *req, const ExportCounts *counts, int64 bytes,
 				  const char *sha256_hex, const char *destination)
 {
-	Oid			types[17];
-	Datum		values[17];
-	char		nulls[17];
-	StringInfoData rc_json;
-	int			rc;
-	int			i;
-	bool		isnull;
-	int64		id;
+	Oid			types[AUDIT_NPARAMS];
+	Datum		values[AUDIT_NPARAMS];
+	char		nulls[AUDIT_NPARAMS];
 
-	/* rows per sheet, in sheet order (jsonb will normalise the key order) */
-	initStringInfo(&rc_json);
-	appendStringInfoChar(&rc_json, '{');
-	for (i = 0; i < counts->nsheets; i++)
-	{
-		if (i > 0)
-			appendStringInfoString(&rc_json, ", ");
-		escape_json(&rc_json, counts->names[i]);
-		appendStringInfo(&rc_json, ": " INT64_FORMAT, counts->rows[i]);
-	}
-	appendStringInfoChar(&rc_json, '}');
+	AuditParams(req, counts, bytes, sha256_hex, destination, NULL, types, values, nulls);
+	return AuditAppendDurable(AUDIT_NPARAMS, types, values, nulls,
+							  ExportExtensionOwner(), NULL);
+}
 
-	memset(nulls, ' ', sizeof(nulls));
-	i = 0;
-	/* who: the real caller, captured before the user switch */
-	types[i] = TEXTOID;
-	values[i++] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
-	types[i] = TEXTOID;
-	values[i++] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	types[i] = TEXTOID;
-	if (req->manager_id)
-		values[i++] = CStringGetTextDatum(req->manager_id);
-	else
-		nulls[i++] = 'n';
-	types[i] = TEXTOID;
-	values[i++] = CStringGetTextDatum(req->reason);
-	types[i] = TEXTOID;
-	values[i++] = CStringGetTextDatum(req->kind == EXPORT_CHATS ? "chats" : "cases");
-	types[i] = TEXTOID;
-	values[i++] = CStringGetTextDatum(req->format == EXPORT_XLSX ? "xlsx" : "json");
-	types[i] = BOOLOID;
-	values[i++] = BoolGetDatum(req->include_messages);
-	types[i] = TEXTOID;
-	values[i++] = CStringGetTextDatum(req->channel_id);
-	types[i] = TIMESTAMPTZOID;
-	if (req->has_since)
-		values[i++] = TimestampTzGetDatum(req->since);
-	else
-		nulls[i++] = 'n';
-	types[i] = TIMESTAMPTZOID;
-	if (req->has_until)
-		values[i++] = TimestampTzGetDatum(req->until);
-	else
-		nulls[i++] = 'n';
-	types[i] = TIMESTAMPTZOID;
-	values[i++] = TimestampTzGetDatum(req->as_of);
-	types[i] = JSONBOID;
-	values[i++] = JsonbPGetDatum(req->filters);
-	types[i] = TEXTOID;
-	values[i++] = CStringGetTextDatum(rc_json.data);
-	types[i] = INT8OID;
-	values[i++] = Int64GetDatum(bytes);
-	types[i] = TEXTOID;
-	values[i++] = CStringGetTextDatum(sha256_hex);
-	types[i] = TEXTOID;
-	values[i++] = CStringGetTextDatum(destination);
-	types[i] = TEXTOID;
-	if (req->password_name)
-		values[i++] = CStringGetTextDatum(req->password_name);
-	else
-		nulls[i++] = 'n';
-	Assert(i == lengthof(types));
+/*
+ * ExportAuditDenied
+ *		Append the audit row of a refused export (no file, the refusal's
+ *		SQLSTATE and message), committed whatever the caller does next.
+ */
+void
+ExportAuditDenied(ExportRequest *req, const char *refusal)
+{
+	Oid			types[AUDIT_NPARAMS];
+	Datum		values[AUDIT_NPARAMS];
+	char		nulls[AUDIT_NPARAMS];
 
-	rc = ExportExecuteAsOwner("SELECT csstats._export_audit_append($1, $2, $3, $4, $5, $6, $7, $8, "
-						"$9, $10, $11, $12, $13::pg_catalog.jsonb, $14, $15, $16, $17)",
-							  i, types, values, nulls, false);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not append the export audit row: %s", SPI_result_code_string(rc));
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	if (isnull)
-		elog(ERROR, "the export audit append returned no id");
-	SPI_freetuptable(SPI_tuptable);
-	return id;
+	AuditParams(req, NULL, 0, NULL, NULL, refusal, types, values, nulls);
+	(void) AuditAppendDurable(AUDIT_NPARAMS, types, values, nulls,
+							  ExportExtensionOwner(), NULL);
 }

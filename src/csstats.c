@@ -16,9 +16,11 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "audit_worker.h"
 #include "calendar.h"
 #include "csstats.h"
 #include "export.h"
+#include "pause.h"
 
 PG_MODULE_MAGIC;
 
@@ -28,6 +30,8 @@ _PG_init(void)
 	CalendarInit();
 	ExportInit();
 	PasswordStoreInit();
+	AuditWorkerInit();
+	PauseInit();
 	MarkGUCPrefixReserved("csstats");
 }
 

@@ -7,6 +7,7 @@
  *	  csstats.export_cases(...)          -> bytea
  *	  csstats.export_chats_to_file(...)  -> bigint (audit id)
  *	  csstats.export_cases_to_file(...)  -> bigint
+ *
  *	  the same four with generate_password => true (84_export_generated.sql):
  *	  a server-made password, returned with the file or the audit id
  *
@@ -14,11 +15,14 @@
  *	  is read before the request is known to be acceptable), check the
  *	  manager's permission and the limits, write the plaintext document into
  *	  a private temporary directory while reading each sheet once, encrypt
- *	  it, hash it, append the audit row (the only privileged step, audit.c)
- *	  and hand out the result.  Any error leaves no file and no audit row:
- *	  the temporary directory dies with the export's memory context, a
- *	  server file only gets its final name at commit (export_file.c), and
- *	  the audit row belongs to the same transaction.
+ *	  it, hash it, commit the audit row in a transaction of its own (the
+ *	  audit worker, audit_worker.c) and only then hand out the result.  An
+ *	  error before that point leaves no file and no "delivered" row: the
+ *	  temporary directory dies with the export's memory context and a
+ *	  server file gets its final name only after its audit row is
+ *	  committed (export_file.c).  A refusal (permission, manager, limits)
+ *	  leaves a "denied" row.  Exports are therefore not transactional: a
+ *	  rollback of the caller undoes neither the audit row nor the delivery.
  *
  *	  The password is checked but never echoed: no message of this file
  *	  contains it.
@@ -48,9 +52,11 @@
 #include "utils/ps_status.h"
 #include "utils/timestamp.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 
 #include "csstats.h"
 #include "export.h"
+#include "pause.h"
 
 #define PASSWORD_MAX	255
 #define REASON_MAX		1000
@@ -392,12 +398,10 @@ ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *gener
 	{
 		const char *why;
 
-		if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to write an export file on the server"),
-					 errdetail("Only roles with privileges of the \"pg_write_server_files\" role may write server files."),
-					 errhint("Use csstats.export_chats or csstats.export_cases to receive the file as bytea.")));
+		/*
+		 * The permission (pg_write_server_files) is checked, and a refusal
+		 * audited, once the whole request is known: CheckAuthorization.
+		 */
 		if (csstats_export_directory == NULL || csstats_export_directory[0] == '\0')
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -506,6 +510,57 @@ ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *gener
 		req->filters = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 }
 
+/*
+ * Refuse
+ *		Refuse the export: append a "denied" audit row (committed on its own,
+ *		so a security officer sees who tried, whatever the caller does
+ *		next), then raise the error.
+ */
+static void Refuse(ExportRequest *req, int sqlstate, const char *detail, const char *hint,
+				   const char *fmt,...) pg_attribute_printf(5, 6) pg_attribute_noreturn();
+
+static void
+Refuse(ExportRequest *req, int sqlstate, const char *detail, const char *hint,
+	   const char *fmt,...)
+{
+	StringInfoData msg;
+
+	initStringInfo(&msg);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&msg, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&msg, needed);
+	}
+	ExportAuditDenied(req, psprintf("%s: %s", unpack_sql_state(sqlstate), msg.data));
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg_internal("%s", msg.data),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 hint ? errhint("%s", hint) : 0));
+	pg_unreachable();
+}
+
+/*
+ * CheckAuthorization
+ *		Who may write server files: the COPY ... TO 'file' rule.
+ */
+static void
+CheckAuthorization(ExportRequest *req)
+{
+	if (req->to_file && !has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
+		Refuse(req, ERRCODE_INSUFFICIENT_PRIVILEGE,
+			   "Only roles with privileges of the \"pg_write_server_files\" role may write server files.",
+			   "Use csstats.export_chats or csstats.export_cases to receive the file as bytea.",
+			   "permission denied to write an export file on the server");
+}
+
 /* One-row, one-column SPI query result as text (NULL when no row). */
 static char *
 QueryText(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
@@ -567,23 +622,21 @@ CheckChannelAndLimits(ExportRequest *req)
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "could not read csstats.managers: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied: manager \"%s\" does not exist in channel \"%s\"",
-							req->manager_id, req->channel_id)));
+			Refuse(req, ERRCODE_INSUFFICIENT_PRIVILEGE, NULL, NULL,
+				   "permission denied: manager \"%s\" does not exist in channel \"%s\"",
+				   req->manager_id, req->channel_id);
 		removed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		can_download = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		SPI_freetuptable(SPI_tuptable);
 		if (removed)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied: manager \"%s\" has been removed from channel \"%s\"",
-							req->manager_id, req->channel_id)));
+			Refuse(req, ERRCODE_INSUFFICIENT_PRIVILEGE, NULL, NULL,
+				   "permission denied: manager \"%s\" has been removed from channel \"%s\"",
+				   req->manager_id, req->channel_id);
 		if (!can_download)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied: manager \"%s\" may not download data", req->manager_id),
-					 errdetail("The manager does not have the \"download data\" permission (csstats.managers.can_download).")));
+			Refuse(req, ERRCODE_INSUFFICIENT_PRIVILEGE,
+				   "The manager does not have the \"download data\" permission (csstats.managers.can_download).",
+				   NULL,
+				   "permission denied: manager \"%s\" may not download data", req->manager_id);
 	}
 
 	values[1] = TimestampTzGetDatum(req->since);
@@ -626,11 +679,11 @@ CheckChannelAndLimits(ExportRequest *req)
 			char	   *f = pstrdup(timestamptz_to_str(req->since));
 			char	   *m = pstrdup(timestamptz_to_str(max_until));
 
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the range of a cases export is longer than 6 months"),
-					 errdetail("until is %s; for since %s it may be at most %s (6 months, not past the end of that month, in the channel's time zone %s).",
-							   u, f, m, req->timezone)));
+			Refuse(req, ERRCODE_INVALID_PARAMETER_VALUE,
+				   psprintf("until is %s; for since %s it may be at most %s (6 months, not past the end of that month, in the channel's time zone %s).",
+							u, f, m, req->timezone),
+				   NULL,
+				   "the range of a cases export is longer than 6 months");
 		}
 		/* the parse also validates the filters before any sheet is read */
 		(void) QueryText("SELECT 1 FROM csstats.parse_chat_filters($4, $2, $3) f "
@@ -647,11 +700,10 @@ CheckChannelAndLimits(ExportRequest *req)
 					  5, types, values, nulls);
 		n = pg_strtoint64(s);
 		if (n > csstats_max_chats_per_export)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many chats to export: " INT64_FORMAT " chats, the limit is %d",
-							n, csstats_max_chats_per_export),
-					 errhint("Narrow the range or the filters, or ask a superuser to raise csstats.max_chats_per_export.")));
+			Refuse(req, ERRCODE_PROGRAM_LIMIT_EXCEEDED, NULL,
+				   "Narrow the range or the filters, or ask a superuser to raise csstats.max_chats_per_export.",
+				   "too many chats to export: " INT64_FORMAT " chats, the limit is %d",
+				   n, csstats_max_chats_per_export);
 	}
 }
 
@@ -740,7 +792,6 @@ ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *generat
 	char	   *plain_path;
 	char	   *enc_path = NULL;
 	char	   *final_name = NULL;
-	char	   *tmp_name = NULL;
 	char	   *destination;
 	char		sha[65];
 	int			out_fd;
@@ -753,6 +804,22 @@ ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *generat
 	TimestampTz t_start,
 				t_doc,
 				t_enc;
+
+	/*
+	 * Nothing is produced where its audit row cannot be committed first: not
+	 * on a standby, not in a read-only transaction.
+	 */
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot export on a standby server"),
+				 errdetail("An export's audit row must be committed before the file is delivered."),
+				 errhint("Run the export on the primary server.")));
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot export in a read-only transaction"),
+				 errdetail("An export writes its audit row before the file is delivered.")));
 
 	cxt = AllocSetContextCreate(callercxt, "csstats export", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
@@ -775,6 +842,7 @@ ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *generat
 		req->password = ExportLookupPassword(req->password_name);
 		ExportCheckPassword(req->password);
 	}
+	CheckAuthorization(req);
 	CheckChannelAndLimits(req);
 
 	/* the plaintext document, in the private directory */
@@ -783,13 +851,14 @@ ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *generat
 	plain_path = psprintf("%s/%s", ExportTempDirPath(tmp),
 						  req->format == EXPORT_XLSX ? "export.xlsx" : "export.json");
 	ExportWriteDocument(req, plain_path, ExportTempDirPath(tmp), &counts);
+	ExportCheckTempLimit(ExportTempDirPath(tmp));
 
 	/* encrypt into the output: a server temp file or a private file */
 	set_ps_display("csstats export: encrypting");
 	if (to_file)
 	{
 		final_name = req->filename ? req->filename : GeneratedFileName(req);
-		out_fd = ExportOutputOpen(final_name, &tmp_name);
+		out_fd = ExportOutputOpen();
 	}
 	else
 	{
@@ -809,31 +878,33 @@ ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *generat
 	/* size and SHA-256 of exactly the bytes handed out */
 	if (to_file)
 	{
-		char	   *tmp_path = psprintf("%s/%s", csstats_export_directory, tmp_name);
-		int			rfd = OpenTransientFile(tmp_path, O_RDONLY | PG_BINARY);
-
-		if (rfd < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not open file \"%s\": %m", tmp_path)));
-		(void) ExportReadFile(rfd, false, &bytes, sha);
-		CloseTransientFile(rfd);
+		ExportOutputSeal(&bytes, sha);
 		destination = final_name;
 	}
 	else
 	{
-		MemoryContext old = MemoryContextSwitchTo(callercxt);
+		MemoryContext old;
 
+		ExportCheckTempLimit(ExportTempDirPath(tmp));
+		old = MemoryContextSwitchTo(callercxt);
 		data = ExportReadFile(out_fd, true, &bytes, sha);
 		MemoryContextSwitchTo(old);
 		CloseTransientFile(out_fd);
 		destination = "bytea";
 	}
 
+	/*
+	 * The audit row is committed (by the audit worker, in a transaction of
+	 * its own) before the first byte leaves: before the bytea is returned,
+	 * before the file gets its final name.  A rollback of the caller cannot
+	 * remove it.
+	 */
 	set_ps_display("csstats export: audit");
+	PAUSE_POINT("before_audit");
 	id = ExportAuditAppend(req, &counts, bytes, sha, destination);
+	PAUSE_POINT("after_audit");
 	if (to_file)
-		ExportOutputFinish(out_fd, ReplaceId(final_name, id));
+		ExportOutputPublish(ReplaceId(final_name, id));
 
 	/* phase timings: the benchmark compares the export with its unencrypted floor */
 	ereport(DEBUG1,

@@ -96,9 +96,11 @@ extern void ExportEncrypt(ExportRequest *req, const char *plain_path,
 						  const char *tmpdir, int out_fd);
 extern bytea *ExportReadFile(int fd, bool want_bytea, int64 *size, char *sha256_hex);
 extern bool ExportFileNameValid(const char *name, const char **why);
-extern int	ExportOutputOpen(const char *final_name, char **tmp_name);
-extern void ExportOutputFinish(int fd, const char *final_name);
+extern int	ExportOutputOpen(void);
+extern void ExportOutputSeal(int64 *size, char *sha256_hex);
+extern void ExportOutputPublish(const char *final_name);
 extern void ExportOutputCheckFree(const char *final_name);
+extern void ExportCheckTempLimit(const char *dir);
 
 /* owner.c */
 extern Oid	ExportExtensionOwner(void);
@@ -113,5 +115,6 @@ extern char *ExportLookupPassword(const char *name);
 extern int64 ExportAuditAppend(ExportRequest *req, const ExportCounts *counts,
 							   int64 bytes, const char *sha256_hex,
 							   const char *destination);
+extern void ExportAuditDenied(ExportRequest *req, const char *refusal);
 
 #endif							/* CSSTATS_EXPORT_H */

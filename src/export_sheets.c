@@ -242,7 +242,9 @@ ExportCoreError(const char *what, const cs_err *err)
 			code = ERRCODE_OUT_OF_MEMORY;
 			break;
 		case CS_ERR_IO:
-			code = ERRCODE_IO_ERROR;
+			/* a full disk is an operator's problem with its own SQLSTATE */
+			code = (err->sys_errno == ENOSPC || err->sys_errno == EDQUOT) ?
+				ERRCODE_DISK_FULL : ERRCODE_IO_ERROR;
 			break;
 		case CS_ERR_CANCELED:
 			CHECK_FOR_INTERRUPTS();
@@ -1239,6 +1241,8 @@ WriteSheet(DocWriter *w, const SheetDef *def, SheetArgs *args, int64 limit)
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(batchcxt);
 		SPI_freetuptable(SPI_tuptable);
+		/* the plaintext on disk so far counts against temp_file_limit */
+		ExportCheckTempLimit(w->tmpdir);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	SPI_cursor_close(portal);

@@ -48,17 +48,25 @@ CREATE TABLE csstats.export_audit (
 	until timestamptz,
 	as_of timestamptz NOT NULL,
 	filters jsonb NOT NULL,
-	row_counts jsonb NOT NULL,
-	bytes bigint NOT NULL,
-	sha256 text NOT NULL,
-	destination text NOT NULL,
+	row_counts jsonb,
+	bytes bigint,
+	sha256 text,
+	destination text,
 	password_name text,
 	prev_hash text,
-	row_hash text NOT NULL
+	row_hash text NOT NULL,
+	outcome text NOT NULL DEFAULT 'delivered'
+		CONSTRAINT export_audit_outcome_valid CHECK (outcome IN ('delivered', 'denied')),
+	refusal text,
+	CONSTRAINT export_audit_delivered_complete CHECK (outcome <> 'delivered' OR
+		(row_counts IS NOT NULL AND bytes IS NOT NULL AND sha256 IS NOT NULL AND destination IS NOT NULL)),
+	CONSTRAINT export_audit_denied_has_refusal CHECK (outcome <> 'denied' OR refusal IS NOT NULL)
 );
 COMMENT ON TABLE csstats.export_audit IS
-	'one row per successful export (never the password); append-only, SHA-256 hash-chained: check it with csstats.verify_audit()';
+	'one row per export handed out (committed before its first byte leaves) and per refused export attempt; never the password; append-only, SHA-256 hash-chained: check it with csstats.verify_audit()';
 COMMENT ON COLUMN csstats.export_audit.destination IS '''bytea'' or the file name in csstats.export_directory';
+COMMENT ON COLUMN csstats.export_audit.outcome IS '''delivered'': the file was produced and handed out (or renamed into the export directory); ''denied'': the export was refused, no file was produced';
+COMMENT ON COLUMN csstats.export_audit.refusal IS 'for a denied attempt: the SQLSTATE and the error message the caller got';
 COMMENT ON COLUMN csstats.export_audit.password_name IS 'the stored password used (csstats.export_passwords), if any';
 COMMENT ON COLUMN csstats.export_audit.row_hash IS 'SHA-256 of the row''s contents including prev_hash (csstats._export_audit_hash)';
 
@@ -79,28 +87,34 @@ SELECT pg_catalog.pg_extension_config_dump('csstats.export_audit_head', '');
 
 -- The row hash: SHA-256 over a canonical JSON array of every column but
 -- row_hash (timestamps in UTC, jsonb in its normalized text), so it does not
--- depend on the session's TimeZone or DateStyle.
+-- depend on the session's TimeZone or DateStyle.  outcome and refusal (0.2.0)
+-- enter the array only when they differ from a delivered export, so the rows
+-- written by 0.1.0 keep their hashes.
 CREATE FUNCTION csstats._export_audit_hash(a csstats.export_audit)
 	RETURNS text
 	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-	RETURN pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.jsonb_build_array(
+	RETURN pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to((pg_catalog.jsonb_build_array(
 		a.id, a.exported_at AT TIME ZONE 'UTC', a.session_user, a.current_user, a.manager_id,
 		a.reason, a.kind, a.format, a.include_messages, a.channel_id,
 		a.since AT TIME ZONE 'UTC', a.until AT TIME ZONE 'UTC', a.as_of AT TIME ZONE 'UTC',
 		a.filters, a.row_counts, a.bytes, a.sha256, a.destination, a.password_name,
-		a.prev_hash)::text, 'UTF8')), 'hex');
+		a.prev_hash) OPERATOR(pg_catalog.||) CASE WHEN a.outcome = 'delivered' AND a.refusal IS NULL
+			THEN '[]'::pg_catalog.jsonb
+			ELSE pg_catalog.jsonb_build_array(a.outcome, a.refusal) END)::text, 'UTF8')), 'hex');
 COMMENT ON FUNCTION csstats._export_audit_hash(csstats.export_audit) IS
 	'SHA-256 (hex) of an audit row''s contents including prev_hash; what row_hash must equal';
 
--- Append one audit row at the end of the chain.  Called by the export
--- functions as the extension owner; not executable by PUBLIC.  The head row
--- lock orders concurrent appends, so ids follow the chain.
+-- Append one audit row at the end of the chain.  Run by the audit worker
+-- (src/audit_worker.c) in a transaction of its own, as the extension owner;
+-- not executable by PUBLIC.  The head row lock orders concurrent appends, so
+-- ids follow the chain; it is held only for the worker's short transaction.
 CREATE FUNCTION csstats._export_audit_append(p_session_user text, p_current_user text,
 		p_manager_id text, p_reason text, p_kind text, p_format text,
 		p_include_messages boolean, p_channel_id text, p_since timestamptz,
 		p_until timestamptz, p_as_of timestamptz, p_filters jsonb, p_row_counts jsonb,
-		p_bytes bigint, p_sha256 text, p_destination text, p_password_name text)
-	RETURNS bigint
+		p_bytes bigint, p_sha256 text, p_destination text, p_password_name text,
+		p_outcome text, p_refusal text)
+	RETURNS TABLE (id bigint, row_hash text)
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
@@ -133,19 +147,25 @@ BEGIN
 	r.destination := replace(p_destination, '{id}', r.id::text);
 	r.password_name := p_password_name;
 	r.prev_hash := nullif(h.last_hash, '');
+	r.outcome := p_outcome;
+	r.refusal := p_refusal;
 	r.row_hash := csstats._export_audit_hash(r);
 
 	INSERT INTO csstats.export_audit SELECT r.*;
 	UPDATE csstats.export_audit_head t SET last_id = r.id, last_hash = r.row_hash
 	WHERE t.singleton;
-	RETURN r.id;
+	id := r.id;
+	row_hash := r.row_hash;
+	RETURN NEXT;
 END
 $$;
 REVOKE ALL ON FUNCTION csstats._export_audit_append(text, text, text, text, text, text, boolean,
-	text, timestamptz, timestamptz, timestamptz, jsonb, jsonb, bigint, text, text, text) FROM PUBLIC;
+	text, timestamptz, timestamptz, timestamptz, jsonb, jsonb, bigint, text, text, text,
+	text, text) FROM PUBLIC;
 COMMENT ON FUNCTION csstats._export_audit_append(text, text, text, text, text, text, boolean,
-	text, timestamptz, timestamptz, timestamptz, jsonb, jsonb, bigint, text, text, text) IS
-	'internal: appends one export_audit row to the hash chain (run by the export functions as the extension owner)';
+	text, timestamptz, timestamptz, timestamptz, jsonb, jsonb, bigint, text, text, text,
+	text, text) IS
+	'internal: appends one export_audit row to the hash chain (run by the audit worker in its own transaction)';
 
 -- Append-only: UPDATE, DELETE and TRUNCATE are refused for every role.  A
 -- superuser can still get around a trigger (session_replication_role,
@@ -226,6 +246,43 @@ $$;
 REVOKE ALL ON FUNCTION csstats.verify_audit() FROM PUBLIC;
 COMMENT ON FUNCTION csstats.verify_audit() IS
 	'checks the export_audit hash chain: one row per audit row (ok, or the problem: edited, deleted before it, chain broken) plus one for rows deleted at the end';
+
+-- The same walk, and one more row for a chain head taken from outside the
+-- table (the LOG line "csstats audit chain head: id N, row_hash H" written
+-- by every append): ok when row N still has row_hash H.  A superuser who
+-- rewrites the whole chain consistently passes verify_audit(), not this.
+CREATE FUNCTION csstats.verify_audit(head_id bigint, head_hash text)
+	RETURNS TABLE (id bigint, ok boolean, problem text)
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found_hash text;
+BEGIN
+	IF head_id IS NULL OR head_hash IS NULL THEN
+		RAISE EXCEPTION 'head_id and head_hash must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN QUERY SELECT v.id, v.ok, v.problem FROM csstats.verify_audit() v;
+	SELECT a.row_hash INTO found_hash FROM csstats.export_audit a WHERE a.id = head_id;
+	id := head_id;
+	IF NOT FOUND THEN
+		ok := false;
+		problem := format('external head: row %s is missing from the chain', head_id);
+	ELSIF found_hash IS DISTINCT FROM lower(head_hash) THEN
+		ok := false;
+		problem := format('external head: row %s has row_hash %s, the external head says %s (the chain was rewritten)',
+			head_id, found_hash, lower(head_hash));
+	ELSE
+		ok := true;
+		problem := NULL;
+	END IF;
+	RETURN NEXT;
+END
+$$;
+REVOKE ALL ON FUNCTION csstats.verify_audit(bigint, text) FROM PUBLIC;
+COMMENT ON FUNCTION csstats.verify_audit(bigint, text) IS
+	'verify_audit() plus a last row checking a chain head kept outside the database (from the server log): ok when that row still has that row_hash';
 
 -------------------------------------------------------------------------------
 -- The export functions (src/export.c).  Not STRICT: a NULL argument gets a

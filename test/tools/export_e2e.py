@@ -462,17 +462,29 @@ def run_checks(db, channel):
           and os.path.exists(os.path.join(xdir, gen)), gen)
     check("file: no temporary files left", not glob.glob(os.path.join(xdir, ".csstats-*")))
 
-    # a rolled-back transaction leaves no file (the name is given at commit)
+    # exports are not transactional: the audit row is committed by the audit
+    # worker before the file gets its final name, so a rollback of the caller
+    # removes neither (the file was delivered)
     conn2 = psycopg2.connect(dbname=db)
     c2 = conn2.cursor()
     c2.execute("""SELECT csstats.export_chats_to_file(filename => 'e2e-rollback-' || pg_backend_pid() || '.xlsx', password => %s,
                          reason => 'rollback', channel_id => %s, since => %s, until => %s)""",
                (PASSWORD, channel, since, until))
+    rb_id = c2.fetchone()[0]
+    rb_files = glob.glob(os.path.join(xdir, "e2e-rollback-*"))
+    check("file: final name before the caller commits", len(rb_files) == 1, str(rb_files))
     conn2.rollback()
     conn2.close()
-    check("file: rollback leaves no file",
-          not glob.glob(os.path.join(xdir, "e2e-rollback-*"))
-          and not glob.glob(os.path.join(xdir, ".csstats-*")))
+    cur.execute("SELECT destination, sha256 FROM csstats.export_audit WHERE id = %s", (rb_id,))
+    row = cur.fetchone()
+    ok = row is not None and len(rb_files) == 1 and os.path.basename(rb_files[0]) == row[0]
+    if ok:
+        with open(rb_files[0], "rb") as f:
+            ok = hashlib.sha256(f.read()).hexdigest() == row[1]
+    check("file: after a rollback, the delivered file and its audit row stay", ok, str(row))
+    check("file: rollback leaves no temporary file", not glob.glob(os.path.join(xdir, ".csstats-*")))
+    for f in rb_files:
+        os.unlink(f)
 
     # symbolic links in the export directory are never followed or replaced
     cur.execute("SELECT count(*) FROM csstats.export_audit")

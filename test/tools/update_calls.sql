@@ -280,7 +280,6 @@ FROM csstats.user_chat_meet_sheet('demo', NULL, NULL, '{}', :as_of) s;
 SELECT 'export_header: ' || csstats.export_header('UserChat data', 'first_replied_at_after_open')
 	|| ' ' || csstats.export_header('Message data', 'plain_text');
 -- covers: csstats.export_chats(text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text)
--- covers: csstats._export_audit_append(text,text,text,text,text,text,boolean,text,timestamp with time zone,timestamp with time zone,timestamp with time zone,jsonb,jsonb,bigint,text,text,text)
 SELECT 'export_chats xlsx: ' || encode(substr(x, 1, 8), 'hex')
 FROM csstats.export_chats(password => 'UpdCallsPassw0rd', reason => 'update suite: calls',
 	channel_id => 'demo', include_messages => true, as_of => :as_of) x;
@@ -347,6 +346,27 @@ RESET ROLE;
 SELECT 'exporter audit: ' || a.current_user || ' ' || a.password_name || ' ' || a.row_counts::text
 FROM csstats.export_audit a ORDER BY a.id DESC LIMIT 1;
 
+-- stored passwords: one stored as upd_stored was (the cluster's key file),
+-- then dropped; the key file exists, so create_password_key refuses
+-- covers: csstats.set_export_password(text,text,regrole)
+SELECT 'set_export_password: ' || (csstats.set_export_password('upd_calls', 'UpdCallsStored1', :'exporter') IS NULL)::text;
+SELECT 'stored: ' || octet_length(p.password_ciphertext) || ' ' || p.usable_by || ' same key '
+	|| (p.key_id = s.key_id)::text
+FROM csstats.export_passwords p, csstats.export_passwords s
+WHERE p.name = 'upd_calls' AND s.name = 'upd_stored';
+-- covers: csstats.drop_export_password(text)
+SELECT 'drop_export_password: ' || csstats.drop_export_password('upd_calls')::text;
+SELECT 'drop_export_password again: ' || csstats.drop_export_password('upd_calls')::text;
+-- covers (raises): csstats.create_password_key()
+DO $$
+BEGIN
+	PERFORM csstats.create_password_key();
+	RAISE EXCEPTION 'create_password_key replaced an existing key file';
+EXCEPTION WHEN duplicate_file THEN
+	RAISE NOTICE 'refused';
+END
+$$;
+
 -------------------------------------------------------------------------------
 -- the audit trail
 -------------------------------------------------------------------------------
@@ -356,6 +376,16 @@ FROM csstats.export_audit a;
 -- covers: csstats.verify_audit()
 SELECT 'verify_audit: ' || count(*) FILTER (WHERE NOT v.ok) || ' not ok'
 FROM csstats.verify_audit() v;
+-- the export functions append through the audit worker, whose calls this
+-- session's statistics do not see: one direct append (a denied attempt)
+-- covers: csstats._export_audit_append(text,text,text,text,text,text,boolean,text,timestamp with time zone,timestamp with time zone,timestamp with time zone,jsonb,jsonb,bigint,text,text,text,text,text)
+SELECT '_export_audit_append: ' || (r.id > 0 AND length(r.row_hash) = 64)::text
+FROM csstats._export_audit_append(current_user, current_user, NULL, 'update suite: direct append',
+	'chats', 'xlsx', false, 'demo', NULL, NULL, :as_of, '{}', NULL, NULL, NULL, NULL, NULL,
+	'denied', '42501: update suite') r;
+-- covers: csstats.verify_audit(bigint,text)
+SELECT 'verify_audit(head): ' || count(*) FILTER (WHERE NOT v.ok) || ' not ok'
+FROM csstats.export_audit_head h, csstats.verify_audit(h.last_id, h.last_hash) v;
 -- (an error ends the trigger function before the statistics count the call)
 -- covers (raises): csstats._export_audit_refuse()
 DO $$
