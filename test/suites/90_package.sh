@@ -66,7 +66,7 @@ git rev-parse --is-inside-work-tree >/dev/null 2>&1 \
     || { bad "source is a git work tree" "$CSSTATS_SRC"; exit 1; }
 parent=$(dirname "$CSSTATS_SRC")
 beside() { ls -d "$parent"/*.deb "$parent"/*.changes "$parent"/*.buildinfo "$parent"/*.dsc 2>/dev/null || true; }
-status_before=$(git status --porcelain --ignored)
+status_before=$(git --no-optional-locks status --porcelain --ignored)
 beside_before=$(beside)
 
 log "package: copying the working tree and running dpkg-buildpackage"
@@ -90,7 +90,7 @@ t_build=$((SECONDS - t))
 # while this runs, so only what a package build would do counts: an ignored
 # file gone (dh clean ran in the clone), or anything new or changed in debian/,
 # build-*/ or named like a build product; other changes are shown, not failed.
-status_after=$(git status --porcelain --ignored)
+status_after=$(git --no-optional-locks status --porcelain --ignored)
 changed=$(diff <(echo "$status_before") <(echo "$status_after") | grep -E '^[<>]' || true)
 ours=$(echo "$changed" | grep -E '^< !! |^[<>] .. "?(debian/|build-|obj-|[^ ]*\.(deb|ddeb|changes|buildinfo|dsc)$|[^ ]*\.(orig|debian)\.tar)' || true)
 if [ -z "$ours" ]; then
@@ -105,7 +105,9 @@ others=$(echo "$changed" | grep -vxF -f <(echo "${ours:-^}") || true)
 
 # a user build: -Werror (the bare flag, not dpkg's -Werror=format-security)
 # and the assertion build are only for the test command
-if grep -qE -- '(-Werror|-DUSE_ASSERT_CHECKING)( |$)' "$tmp/build.log"; then
+if ! grep -q -- '-o src/csstats.o ' "$tmp/build.log"; then
+    bad "package build without -Werror and assertions" "no compiler command in the build log"
+elif grep -qE -- '(-Werror|-DUSE_ASSERT_CHECKING)( |$)' "$tmp/build.log"; then
     bad "package build without -Werror and assertions"
 else
     ok "package build without -Werror and assertions"
@@ -179,11 +181,13 @@ verify=$(dpkg --verify "$pkg" 2>&1 || true)
 # are; fd 9 is closed so the server never holds the build lock.
 (
     export KEEP_CLUSTER=0 CSSTATS_PORT=$((PGPORT + 1))
+    # errors reach the checks' messages; warnings and notices do not
+    export PGOPTIONS='-c client_min_messages=error'
     trap cluster_stop EXIT
     cluster_start
     pw=Passw0rdPassw0rd
 
-    v=$(q -c "SET client_min_messages = warning; CREATE EXTENSION csstats;
+    v=$(q -c "CREATE EXTENSION csstats;
         SELECT extversion FROM pg_extension WHERE extname = 'csstats'" 2>&1) || true
     [ "$v" = "$extver" ] && ok "CREATE EXTENSION csstats: version $extver" || bad "CREATE EXTENSION csstats" "$v"
     want=$(cd "$build" && ls sql/csstats--*.sql | grep -v -- '--.*--' | sed -E 's|^sql/csstats--(.*)\.sql$|\1|'; echo "$extver")
@@ -242,10 +246,10 @@ PY
         FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
         AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'csstats')"
     q -c "CREATE DATABASE csstats_pkg_update" || bad "CREATE DATABASE csstats_pkg_update"
-    v=$(q -d csstats_pkg_update -c "SET client_min_messages = warning; CREATE EXTENSION csstats VERSION '0.1.0';
+    v=$(q -d csstats_pkg_update -c "CREATE EXTENSION csstats VERSION '0.1.0';
         SELECT extversion FROM pg_extension WHERE extname = 'csstats'" 2>&1) || true
     [ "$v" = 0.1.0 ] && ok "CREATE EXTENSION csstats VERSION '0.1.0'" || bad "CREATE EXTENSION csstats VERSION '0.1.0'" "$v"
-    v=$(q -d csstats_pkg_update -c "SET client_min_messages = warning; ALTER EXTENSION csstats UPDATE;
+    v=$(q -d csstats_pkg_update -c "ALTER EXTENSION csstats UPDATE;
         SELECT extversion FROM pg_extension WHERE extname = 'csstats'" 2>&1) || true
     [ "$v" = "$extver" ] && ok "ALTER EXTENSION csstats UPDATE: $extver" || bad "ALTER EXTENSION csstats UPDATE" "$v"
     fresh=$(q -c "$members" 2>&1 || true); updated=$(q -d csstats_pkg_update -c "$members" 2>&1 || true)
