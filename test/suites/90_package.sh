@@ -242,9 +242,9 @@ PY
         || bad "the backend loaded $pkglib/csstats.so of $pkg" "$v / $owner"
 
     # the update path: 0.1.0 from the package's frozen script, then its update script
-    members="SELECT string_agg(pg_describe_object(classid, objid, 0), E'\n' ORDER BY 1)
+    members="SELECT string_agg(m, E'\n' ORDER BY m) FROM (SELECT pg_describe_object(classid, objid, 0) AS m
         FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
-        AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'csstats')"
+        AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'csstats')) s"
     q -c "CREATE DATABASE csstats_pkg_update" || bad "CREATE DATABASE csstats_pkg_update"
     v=$(q -d csstats_pkg_update -c "CREATE EXTENSION csstats VERSION '0.1.0';
         SELECT extversion FROM pg_extension WHERE extname = 'csstats'" 2>&1) || true
