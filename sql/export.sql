@@ -1,5 +1,6 @@
 -- Exports: the bad-input matrix (each rule gives its clear error and leaves
--- no file and no audit row), permissions (EXECUTE, manager, server files,
+-- no file; bad arguments leave no audit row, refusals of permission and
+-- limits a 'denied' one), permissions (EXECUTE, manager, server files,
 -- row-level security on the caller), the append-only audit trail and
 -- verify_audit's tamper detection.  The files themselves are checked by the
 -- end-to-end suite (test/suites/50_export_e2e.sh).
@@ -109,17 +110,24 @@ SELECT csstats.export_chats_to_file(E'tab\there', 'abcd1234', 'r', channel_id =>
 SELECT csstats.export_chats_to_file('regress.xlsx', 'abcd1234', 'first', channel_id => 'xp');
 SELECT csstats.export_chats_to_file('regress.xlsx', 'abcd1234', 'again', channel_id => 'xp');
 SELECT destination FROM csstats.export_audit ORDER BY id DESC LIMIT 1;
--- a rolled-back export leaves neither the file nor the audit row
+-- exports are not transactional: the audit row is committed (by the audit
+-- worker) before the file gets its final name, and a rollback of the caller
+-- removes neither
 BEGIN;
 SELECT csstats.export_chats_to_file('rolled-back.xlsx', 'abcd1234', 'rollback', channel_id => 'xp') > 0 AS exported;
 ROLLBACK;
--- so does one inside a rolled-back savepoint
+-- nor does a rolled-back savepoint
 BEGIN;
 SAVEPOINT s;
 SELECT csstats.export_chats_to_file('savepoint.xlsx', 'abcd1234', 'savepoint', channel_id => 'xp') > 0 AS exported;
 ROLLBACK TO SAVEPOINT s;
 COMMIT;
 SELECT pg_temp.export_state();
+SELECT reason, outcome, destination FROM csstats.export_audit
+WHERE reason IN ('rollback', 'savepoint') ORDER BY id;
+-- refusals of permission and limits are audited: who tried, and why it was refused
+SELECT id, outcome, "current_user", manager_id, kind, refusal, bytes, sha256, destination
+FROM csstats.export_audit WHERE outcome = 'denied' ORDER BY id;
 
 -- Stored passwords: a job names one; only roles with usable_by's privileges
 -- may use it.  They are stored encrypted with the key in
