@@ -62,6 +62,21 @@ int			csstats_audit_lock_timeout = 5000;
 	"SELECT a.id, a.row_hash FROM csstats._export_audit_append(" \
 	"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) a"
 #define AUDIT_APPEND_NPARAMS 19
+/*
+ * A database still at extension version 0.1.0 (the library is updated first,
+ * ALTER EXTENSION csstats UPDATE runs later) has the 17-parameter append that
+ * returns the id only and cannot record denied attempts: deliveries are
+ * audited through it, denials are not (the caller's error still stands).
+ */
+#define AUDIT_APPEND_0_2_SIGNATURE \
+	"csstats._export_audit_append(text, text, text, text, text, text, boolean, text, " \
+	"timestamptz, timestamptz, timestamptz, jsonb, jsonb, bigint, text, text, text, text, text)"
+#define AUDIT_APPEND_0_1_SQL \
+	"SELECT csstats._export_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+#define AUDIT_ROW_HASH_SQL \
+	"SELECT a.id, a.row_hash FROM csstats.export_audit a WHERE a.id OPERATOR(pg_catalog.=) $1"
+#define AUDIT_APPEND_0_1_NPARAMS 17
+#define AUDIT_PARAM_OUTCOME 17
 
 /* What caller and worker share: the parameters in, the outcome out. */
 typedef struct AuditShared
@@ -254,6 +269,7 @@ csstats_audit_worker_main(Datum main_arg)
 	bool		isnull;
 	volatile int64 id = 0;
 	char	   *row_hash;
+	bool		old_schema;
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -295,8 +311,42 @@ csstats_audit_worker_main(Datum main_arg)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "csstats audit append");
-		rc = SPI_execute_with_args(AUDIT_APPEND_SQL, sh->nparams, sh->types, values,
-								   sh->nulls, false, 1);
+		rc = SPI_execute("SELECT pg_catalog.to_regprocedure('" AUDIT_APPEND_0_2_SIGNATURE "') IS NULL",
+						 true, 1);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not look up the audit append function");
+		old_schema = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (old_schema)
+		{
+			char	   *outcome = text_to_cstring((text *) (sh->data + sh->offset[AUDIT_PARAM_OUTCOME]));
+
+			if (strcmp(outcome, "delivered") != 0)
+			{
+				/* 0.1.0 has no place for a refusal: nothing to write */
+				SPI_finish();
+				PopActiveSnapshot();
+				CommitTransactionCommand();
+				sh->id = 0;
+				pg_write_barrier();
+				sh->committed = true;
+				dsm_detach(seg);
+				proc_exit(0);
+			}
+			rc = SPI_execute_with_args(AUDIT_APPEND_0_1_SQL, AUDIT_APPEND_0_1_NPARAMS,
+									   sh->types, values, sh->nulls, false, 1);
+			if (rc == SPI_OK_SELECT && SPI_processed == 1)
+			{
+				Oid			int8type = INT8OID;
+				Datum		newid = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+				if (isnull)
+					elog(ERROR, "the audit append returned no id");
+				rc = SPI_execute_with_args(AUDIT_ROW_HASH_SQL, 1, &int8type, &newid, NULL, false, 1);
+			}
+		}
+		else
+			rc = SPI_execute_with_args(AUDIT_APPEND_SQL, sh->nparams, sh->types, values,
+									   sh->nulls, false, 1);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "the audit append returned %s", SPI_result_code_string(rc));
 		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
