@@ -44,6 +44,7 @@
 
 #include <openssl/evp.h>
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -53,6 +54,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 
 #include "export.h"
 
@@ -298,9 +300,16 @@ KeyCreate(const char *path, PasswordKey *k)
 				 errmsg("could not create password key file \"%s\": %m", path)));
 	}
 	(void) unlink(tmp);
+
+	/* the new name is durable; a failure is an ERROR, never fd.c's PANIC */
 	dir = pstrdup(path);
 	get_parent_directory(dir);
-	fsync_fname(dir, true);
+	fd = OpenTransientFile(dir, O_RDONLY | PG_BINARY);
+	if (fd < 0 || pg_fsync(fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not fsync directory \"%s\": %m", dir)));
+	CloseTransientFile(fd);
 	KeySetId(k);
 	return true;
 }
@@ -467,10 +476,25 @@ ExportLookupPassword(const char *name)
 	volatile bool same_key = false;
 	char		row_hex[2 * KEY_ID_LEN + 1];
 	char		key_hex[2 * KEY_ID_LEN + 1] = "";
+	bool		legacy;
+	bool		permitted = false;
 	int			rc;
 
+	/*
+	 * A database still on the 0.1.0 SQL (library upgraded, ALTER EXTENSION
+	 * UPDATE not run yet) has the plaintext column: read it as 0.1.0 did
+	 * until the update encrypts it.
+	 */
+	legacy = get_attnum(get_relname_relid("export_passwords", get_namespace_oid("csstats", false)),
+						"password_ciphertext") == InvalidAttrNumber;
 	values[0] = CStringGetTextDatum(name);
-	rc = ExportExecuteAsOwner("SELECT p.usable_by::pg_catalog.text, p.key_id, p.password_ciphertext "
+	rc = ExportExecuteAsOwner(legacy ?
+							  "SELECT p.usable_by::pg_catalog.text, NULL::pg_catalog.bytea, "
+							  "NULL::pg_catalog.bytea, p.password "
+							  "FROM csstats.export_passwords p "
+							  "WHERE p.name OPERATOR(pg_catalog.=) $1" :
+							  "SELECT p.usable_by::pg_catalog.text, p.key_id, p.password_ciphertext, "
+							  "NULL::pg_catalog.text "
 							  "FROM csstats.export_passwords p "
 							  "WHERE p.name OPERATOR(pg_catalog.=) $1",
 							  1, types, values, NULL, true);
@@ -484,14 +508,17 @@ ExportLookupPassword(const char *name)
 		Datum		d;
 
 		usable_by = SPI_getvalue(tup, desc, 1);
+		/* nothing else is copied for a caller that may not use the row */
+		permitted = usable_by != NULL &&
+			has_privs_of_role(GetUserId(), get_role_oid(usable_by, true));
 		d = SPI_getbinval(tup, desc, 2, &isnull);
-		if (!isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(d)) == KEY_ID_LEN)
+		if (permitted && !isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(d)) == KEY_ID_LEN)
 		{
 			memcpy(row_id, VARDATA_ANY(DatumGetByteaPP(d)), KEY_ID_LEN);
 			have_id = true;
 		}
 		d = SPI_getbinval(tup, desc, 3, &isnull);
-		if (!isnull)
+		if (permitted && !isnull)
 		{
 			bytea	   *b = DatumGetByteaPP(d);
 
@@ -499,21 +526,25 @@ ExportLookupPassword(const char *name)
 			sealed = palloc(sealed_len);
 			memcpy(sealed, VARDATA_ANY(b), sealed_len);
 		}
+		d = SPI_getbinval(tup, desc, 4, &isnull);
+		if (permitted && !isnull)
+			password = TextDatumGetCString(d);
 		explicit_bzero(tup->t_data, tup->t_len);
 	}
 	SPI_freetuptable(SPI_tuptable);
-	if (usable_by == NULL ||
-		!has_privs_of_role(GetUserId(), get_role_oid(usable_by, true)))
+	if (!permitted)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("stored password \"%s\" does not exist or may not be used by role \"%s\"",
 						name, GetUserNameFromId(GetUserId(), false)),
 				 errhint("A superuser stores passwords with csstats.set_export_password(name, password, usable_by).")));
+	if (legacy && password != NULL)
+		return password;
 	if (!have_id || sealed == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored password \"%s\" could not be decrypted", name),
-				 errdetail("Its key_id or password_ciphertext is missing or malformed.")));
+				 errdetail("Its key_id, password_ciphertext or password is missing or malformed.")));
 
 	PG_TRY();
 	{

@@ -200,13 +200,20 @@ q -d "$db3" >/dev/null <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION csstats VERSION '0.1.0';
 SELECT count(*) FROM csstats.generate_demo('demo', 30, 5);
-GRANT USAGE ON SCHEMA csstats TO $exporter;
+GRANT USAGE ON SCHEMA csstats TO $exporter, $blanket;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO $exporter;
 REVOKE SELECT ON csstats.export_passwords FROM $exporter;
 GRANT EXECUTE ON FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
-    text, text, jsonb, timestamptz, text) TO $exporter;
+    text, text, jsonb, timestamptz, text) TO $exporter, $blanket;
 INSERT INTO csstats.export_passwords (name, password, usable_by) VALUES ('legacy', '$old_pw', '$exporter');
 SQL
+# the library serves a database still on the 0.1.0 SQL (package upgraded,
+# ALTER EXTENSION UPDATE not run yet): its plaintext rows keep working
+if err=$(export_decrypts "$db3" "$exporter" legacy "$old_pw" 2>&1); then
+    ok "before the update, the 0.1.0 row exports with the current library"
+else bad "before the update, the 0.1.0 row exports with the current library" "$err"; fi
+expect_error "before the update, other roles still may not use it" "does not exist or may not be used by role \"$blanket\"" \
+    -U "$blanket" -d "$db3" -c "SELECT csstats.export_chats(password_name => 'legacy', reason => 'r', channel_id => 'demo')"
 expect_error "update with stored passwords and no key setting fails naming it" \
     "csstats.password_key_file is not set.*holds 1 passwords" -d "$db3" -c "ALTER EXTENSION csstats UPDATE TO '0.2.0'"
 [ "$(q -d "$db3" -c "SELECT extversion FROM pg_extension WHERE extname = 'csstats'")|$(q -d "$db3" -c "SELECT password FROM csstats.export_passwords")" = "0.1.0|$old_pw" ] \
