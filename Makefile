@@ -44,8 +44,10 @@ src/core/cserr.o: override CFLAGS += -Wno-missing-format-attribute
 # concern (sql/install/NN_*.sql), in name order, like pgvector builds its script
 # from sql/vector.sql.  Released scripts (sql/csstats--A.sql, and the update
 # scripts sql/csstats--A--B.sql) are committed and never edited again.
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(patsubst $(SRC)/%,%,$(wildcard $(SRC)/sql/$(EXTENSION)--*.sql)))
+# An absolute name: VPATH would otherwise find an in-tree build's script and
+# call the out-of-tree one up to date.
+DATA_built = $(CURDIR)/sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out sql/$(EXTENSION)--$(EXTVERSION).sql,$(patsubst $(SRC)/%,%,$(wildcard $(SRC)/sql/$(EXTENSION)--*.sql)))
 INSTALL_PARTS = $(sort $(wildcard $(SRC)/sql/install/*.sql))
 ifeq ($(strip $(INSTALL_PARTS)),)
 $(error no install-script parts in $(SRC)/sql/install: refusing to build an empty $(DATA_built))
@@ -92,6 +94,9 @@ ifneq ($(BUILD_VARIANT),$(shell cat build-variant.stamp 2>/dev/null))
 $(shell echo '$(BUILD_VARIANT)' > build-variant.stamp)
 endif
 $(OBJS): build-variant.stamp
+ifeq ($(with_llvm),yes)
+$(OBJS:.o=.bc): build-variant.stamp
+endif
 
 $(DATA_built): $(INSTALL_PARTS)
 	cat $^ > $@

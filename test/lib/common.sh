@@ -12,7 +12,10 @@
 CSSTATS_SRC=${CSSTATS_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 export CSSTATS_SRC
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PGBIN=/usr/lib/postgresql/15/bin
+# The server binaries of that PostgreSQL (a relocated copy works too: its
+# pg_config reports its own directories).
+PGBIN=$("$PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+export PGBIN
 export PY=/usr/bin/python3
 export DEBIAN_FRONTEND=noninteractive
 

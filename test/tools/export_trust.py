@@ -26,7 +26,7 @@ PASSWORD = "TrustTestPassw0rd"
 CHANNEL = "trust"
 SINCE = "2025-01-01 00:00+09"
 UNTIL = "2025-07-01 00:00+09"
-PGBIN = "/usr/lib/postgresql/15/bin"
+PGBIN = os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin")
 
 results = []
 
