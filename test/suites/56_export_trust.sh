@@ -12,8 +12,8 @@ db=csstats_export_trust
 root=$(mktemp -d /tmp/csstats-trust.XXXXXX)
 chmod 755 "$root"
 cleanup() {
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$root/primary/data" -m immediate stop >/dev/null 2>&1 || true
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$root/standby/data" -m immediate stop >/dev/null 2>&1 || true
+    runuser -u postgres -- "${PGBIN:-/usr/lib/postgresql/15/bin}/pg_ctl" -D "$root/primary/data" -m immediate stop >/dev/null 2>&1 || true
+    runuser -u postgres -- "${PGBIN:-/usr/lib/postgresql/15/bin}/pg_ctl" -D "$root/standby/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$root"
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null || true
 }
