@@ -66,8 +66,20 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 # and the crash-test pause points, and turns warnings into errors.  User builds
 # (make, make install, the Debian package) never use -Werror, so a newer
 # compiler's new warning cannot break an installation.
-CSSTATS_ASSERT ?= 0
+# "make install" on its own installs the variant the last build built (as in
+# "make CSSTATS_ASSERT=1 && make install"), instead of rebuilding another one.
+ifeq ($(origin CSSTATS_ASSERT)$(strip $(MAKECMDGOALS)),undefinedinstall)
+LAST_VARIANT := $(shell cat build-variant.stamp 2>/dev/null)
+CSSTATS_ASSERT := $(patsubst assert=%,%,$(filter assert=%,$(LAST_VARIANT)))
+CSSTATS_WERROR := $(patsubst werror=%,%,$(filter werror=%,$(LAST_VARIANT)))
+endif
+ifeq ($(CSSTATS_ASSERT),)
+override CSSTATS_ASSERT := 0
+endif
 CSSTATS_WERROR ?= $(CSSTATS_ASSERT)
+ifeq ($(CSSTATS_WERROR),)
+override CSSTATS_WERROR := $(CSSTATS_ASSERT)
+endif
 ifeq ($(CSSTATS_ASSERT),1)
 PG_CFLAGS += -DUSE_ASSERT_CHECKING -DCSSTATS_PAUSE_POINTS
 endif

@@ -13,9 +13,12 @@
  *	  ------                               ------------
  *	  copy the row's parameters into a
  *	  DSM segment, register the worker --> attach, connect to the same
- *	                                       database as the extension owner,
+ *	                                       database as the extension owner
+ *	                                       (the bootstrap superuser if the
+ *	                                       owner may not log in),
  *	                                       synchronous_commit = on,
- *	                                       lock_timeout, statement_timeout,
+ *	                                       read committed, lock_timeout,
+ *	                                       a 60 s statement timeout,
  *	                                       SELECT _export_audit_append(...),
  *	                                       COMMIT, write id and row hash
  *	                                       into the segment, LOG the new
@@ -33,11 +36,18 @@
  *	  the row committed anyway: an audit row means "produced and handed
  *	  out", never less.
  *
+ *	  With synchronous replication the commit also waits for the standbys:
+ *	  while none answers, the worker waits (cancels are ignored then, so a
+ *	  row that only committed locally is never reported as committed), it
+ *	  holds the chain's lock, and other exports fail after
+ *	  csstats.audit_lock_timeout, as any commit of that server waits.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -51,6 +61,8 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timeout.h"
 
 #include "audit_worker.h"
 #include "pause.h"
@@ -58,6 +70,7 @@
 int			csstats_audit_lock_timeout = 5000;
 
 #define AUDIT_MAX_PARAMS 24
+#define AUDIT_STATEMENT_TIMEOUT_MS 60000
 #define AUDIT_APPEND_SQL \
 	"SELECT a.id, a.row_hash FROM csstats._export_audit_append(" \
 	"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) a"
@@ -132,6 +145,41 @@ TypeByValue(Oid type)
 }
 
 /*
+ * WorkerRole
+ *		The role the worker connects as: the extension owner, or, when the
+ *		owner may not log in (PostgreSQL 15 has no way for a worker to skip
+ *		that check), the bootstrap superuser.  A clear error when neither may.
+ */
+static Oid
+WorkerRole(Oid owner)
+{
+	Oid			candidates[2] = {owner, BOOTSTRAP_SUPERUSERID};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		HeapTuple	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(candidates[i]));
+		bool		ok;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		ok = ((Form_pg_authid) GETSTRUCT(tup))->rolcanlogin &&
+			(i == 0 ? true : ((Form_pg_authid) GETSTRUCT(tup))->rolsuper);
+		ReleaseSysCache(tup);
+		if (ok)
+			return candidates[i];
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the csstats audit worker cannot connect: neither the extension owner \"%s\" nor the bootstrap superuser may log in",
+					GetUserNameFromId(owner, false)),
+			 errdetail("The export was not delivered: its audit row could not be written."),
+			 errhint("ALTER ROLE %s LOGIN (the audit worker connects as the extension owner).",
+					 quote_identifier(GetUserNameFromId(owner, false)))));
+	return InvalidOid;			/* keep compiler quiet */
+}
+
+/*
  * AuditAppendDurable
  *		Run csstats._export_audit_append with these parameters in the audit
  *		worker and return the committed row's id (and its row_hash).
@@ -168,7 +216,7 @@ AuditAppendDurable(int nparams, const Oid *types, const Datum *values,
 	sh = dsm_segment_address(seg);
 	memset(sh, 0, offsetof(AuditShared, data));
 	sh->dboid = MyDatabaseId;
-	sh->userid = owner;
+	sh->userid = WorkerRole(owner);
 	sh->lock_timeout_ms = csstats_audit_lock_timeout;
 #ifdef CSSTATS_PAUSE_POINTS
 	if (csstats_test_pause_at != NULL)
@@ -285,11 +333,18 @@ csstats_audit_worker_main(Datum main_arg)
 	{
 		BackgroundWorkerInitializeConnectionByOid(sh->dboid, sh->userid, 0);
 
-		/* durable before the caller delivers; bounded waits */
+		/*
+		 * Durable before the caller delivers, and independent of whatever a
+		 * database or role default says (ALTER DATABASE ... SET): read
+		 * committed (the head-row lock orders appends; repeatable read would
+		 * fail concurrent ones), writable, bounded lock waits.
+		 */
 		SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
+		SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+		SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+		SetConfigOption("default_transaction_deferrable", "off", PGC_SUSET, PGC_S_OVERRIDE);
 		snprintf(timeout, sizeof(timeout), "%d", sh->lock_timeout_ms);
 		SetConfigOption("lock_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
-		SetConfigOption("statement_timeout", "60000", PGC_SUSET, PGC_S_OVERRIDE);
 		SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 		SetConfigOption("application_name", "csstats audit worker", PGC_USERSET, PGC_S_SESSION);
 
@@ -307,6 +362,8 @@ csstats_audit_worker_main(Datum main_arg)
 
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
+		/* the statement_timeout setting is armed only for client statements */
+		enable_timeout_after(STATEMENT_TIMEOUT, AUDIT_STATEMENT_TIMEOUT_MS);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -358,7 +415,16 @@ csstats_audit_worker_main(Datum main_arg)
 		strlcpy(sh->row_hash, row_hash, sizeof(sh->row_hash));
 		SPI_finish();
 		PopActiveSnapshot();
+		disable_timeout(STATEMENT_TIMEOUT, false);
 		PausePoint("worker_before_commit", sh->pause_at);
+
+		/*
+		 * A cancel during the commit's wait for synchronous standbys would
+		 * end the wait with the row committed locally only, and the caller
+		 * would deliver: ignore cancels from here.  A terminate still ends
+		 * the worker before it reports the commit, so nothing is delivered.
+		 */
+		pqsignal(SIGINT, SIG_IGN);
 		CommitTransactionCommand();
 	}
 	PG_CATCH();

@@ -419,7 +419,6 @@ ParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *gener
 						 errmsg("invalid export file name \"%s\"", req->filename),
 						 errdetail("%s", why),
 						 errhint("Give a plain file name, without directories; it is created in csstats.export_directory.")));
-			ExportOutputCheckFree(req->filename);
 		}
 	}
 
@@ -763,15 +762,18 @@ GeneratedFileName(ExportRequest *req)
 static char *
 ReplaceId(const char *name, int64 id)
 {
-	const char *p = strstr(name, "{id}");
+	const char *p;
 	StringInfoData b;
 
-	if (p == NULL)
-		return pstrdup(name);
+	/* every "{id}", exactly as _export_audit_append's replace() does */
 	initStringInfo(&b);
-	appendBinaryStringInfo(&b, name, p - name);
-	appendStringInfo(&b, INT64_FORMAT, id);
-	appendStringInfoString(&b, p + 4);
+	while ((p = strstr(name, "{id}")) != NULL)
+	{
+		appendBinaryStringInfo(&b, name, p - name);
+		appendStringInfo(&b, INT64_FORMAT, id);
+		name = p + 4;
+	}
+	appendStringInfoString(&b, name);
 	return b.data;
 }
 
@@ -839,10 +841,13 @@ ExportMain(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char *generat
 
 	if (req->password_name != NULL)
 	{
-		req->password = ExportLookupPassword(req->password_name);
+		req->password = ExportLookupPassword(req->password_name, req);
 		ExportCheckPassword(req->password);
 	}
 	CheckAuthorization(req);
+	/* only now: a role that may not write files learns nothing of the directory */
+	if (to_file && req->filename != NULL)
+		ExportOutputCheckFree(req->filename);
 	CheckChannelAndLimits(req);
 
 	/* the plaintext document, in the private directory */

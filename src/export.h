@@ -109,7 +109,7 @@ extern int	ExportExecuteAsOwner(const char *sql, int nargs, Oid *types, Datum *v
 
 /* password_store.c */
 extern void PasswordStoreInit(void);
-extern char *ExportLookupPassword(const char *name);
+extern char *ExportLookupPassword(const char *name, ExportRequest *req);
 
 /* audit.c */
 extern int64 ExportAuditAppend(ExportRequest *req, const ExportCounts *counts,

@@ -458,11 +458,12 @@ SealWithKeyFile(const char *name, const char *password, bytea **key_id)
  *		The row is read as the extension owner (the caller has no access to
  *		the table); the same error for "no such name" and "not yours", so
  *		the names of other roles' passwords are not revealed, and the key is
- *		read only for a caller that may use the row.  The result is
- *		palloc'd in the current context; the caller wipes it.
+ *		read only for a caller that may use the row.  A refusal is audited
+ *		as a denied attempt of req.  The result is palloc'd in the current
+ *		context; the caller wipes it.
  */
 char *
-ExportLookupPassword(const char *name)
+ExportLookupPassword(const char *name, ExportRequest *req)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
@@ -533,11 +534,17 @@ ExportLookupPassword(const char *name)
 	}
 	SPI_freetuptable(SPI_tuptable);
 	if (!permitted)
+	{
+		char	   *msg = psprintf("stored password \"%s\" does not exist or may not be used by role \"%s\"",
+								   name, GetUserNameFromId(GetUserId(), false));
+
+		/* a refused export attempt: audited before the error */
+		ExportAuditDenied(req, psprintf("42501: %s", msg));
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("stored password \"%s\" does not exist or may not be used by role \"%s\"",
-						name, GetUserNameFromId(GetUserId(), false)),
+				 errmsg_internal("%s", msg),
 				 errhint("A superuser stores passwords with csstats.set_export_password(name, password, usable_by).")));
+	}
 	if (legacy && password != NULL)
 		return password;
 	if (!have_id || sealed == NULL)

@@ -69,7 +69,7 @@ csstats_build() {
 # package suite restores the installation with it).
 csstats_make_install() {
     make -C "$CSSTATS_SRC" -s -j2 CSSTATS_ASSERT="${CSSTATS_ASSERT:-0}" PG_CONFIG="$PG_CONFIG"
-    make -C "$CSSTATS_SRC" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+    make -C "$CSSTATS_SRC" -s install CSSTATS_ASSERT="${CSSTATS_ASSERT:-0}" PG_CONFIG="$PG_CONFIG" >/dev/null
 }
 
 as_pg() { runuser -u postgres -- "$@"; }

@@ -179,6 +179,7 @@ def main_checks(db):
     cur.execute("GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO trust_nofiles")
     cur.execute("REVOKE SELECT ON csstats.export_passwords FROM trust_nofiles")
     cur.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA csstats TO trust_nofiles")
+    cur.execute("SELECT csstats.set_export_password('trust-theirs', 'TheirsPassw0rd', 'postgres')")
     cur.execute("SET ROLE trust_nofiles")
     expect_error("denied: server file without pg_write_server_files", "42501",
                  lambda: cur.execute(export_sql(to_file=True), args("trust: denied file", filename="nofiles.xlsx")))
@@ -188,7 +189,24 @@ def main_checks(db):
     check("denied: server-file refusal audited with the caller",
           row[0] == "denied" and row[1] == "trust_nofiles" and "pg_write_server_files" not in row[2]
           and row[2].startswith("42501: permission denied to write"), row)
-    check("denied: three more denied rows", audit_count(cur, "denied") == before + 3)
+    # the role learns nothing of the directory: an existing name is "permission denied" too
+    with open(os.path.join(xdir, "trust-exists.xlsx"), "wb") as f:
+        f.write(b"x")
+    cur.execute("SET ROLE trust_nofiles")
+    expect_error("denied: no existence probe of the export directory", "42501",
+                 lambda: cur.execute(export_sql(to_file=True), args("trust: probe", filename="trust-exists.xlsx")),
+                 "permission denied to write")
+    # a stored password the role may not use is a refused attempt too
+    expect_error("denied: another role's stored password", "42501",
+                 lambda: cur.execute(
+                     "SELECT csstats.export_chats(password_name => 'trust-theirs', reason => 'trust: theirs', "
+                     "channel_id => %s, since => %s, until => %s)", (CHANNEL, SINCE, UNTIL)))
+    cur.execute("RESET ROLE")
+    os.unlink(os.path.join(xdir, "trust-exists.xlsx"))
+    check("denied: stored-password refusal audited",
+          one(cur, "SELECT refusal FROM csstats.export_audit ORDER BY id DESC LIMIT 1").startswith(
+              '42501: stored password "trust-theirs" does not exist or may not be used'))
+    check("denied: five more denied rows", audit_count(cur, "denied") == before + 5)
     check("denied: no file", not os.path.exists(os.path.join(xdir, "nofiles.xlsx")))
     cur.execute("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA csstats FROM trust_nofiles")
     cur.execute("REVOKE ALL ON ALL TABLES IN SCHEMA csstats FROM trust_nofiles")
@@ -224,6 +242,36 @@ def main_checks(db):
     check("file: kept after a rollback, matching its audit row",
           one(cur, "SELECT sha256 FROM csstats.export_audit WHERE id = %s", (aid,)) == sha)
     os.unlink(path)
+
+    # every {id} of a given name becomes the id, in the file and in the row alike
+    cur.execute(export_sql(to_file=True), args("trust: two ids", filename="trust-{id}-{id}.xlsx"))
+    aid = cur.fetchone()[0]
+    dest = one(cur, "SELECT destination FROM csstats.export_audit WHERE id = %s", (aid,))
+    check("file: the audit row names the delivered file",
+          dest == f"trust-{aid}-{aid}.xlsx" and os.path.exists(os.path.join(xdir, dest)), dest)
+    os.unlink(os.path.join(xdir, dest))
+
+    # database defaults do not reach the audit worker's transaction:
+    # concurrent exports under default_transaction_isolation = repeatable read
+    cur.execute(f"ALTER DATABASE {db} SET default_transaction_isolation = 'repeatable read'")
+    errs = []
+
+    def one_export(i):
+        try:
+            c = connect(db)
+            c.cursor().execute(export_sql(), args(f"trust: concurrent {i}"))
+            c.close()
+        except psycopg2.Error as e:
+            errs.append(str(e))
+
+    threads = [threading.Thread(target=one_export, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    cur.execute(f"ALTER DATABASE {db} RESET default_transaction_isolation")
+    check("concurrent exports under a repeatable-read database default", not errs, errs[:1])
+    check("concurrent exports: chain intact", audit_ok(cur))
 
     # 9. temporary names carry the system identifier and pid; a dead
     # backend's leftovers are swept, a live one's and another cluster's are not
@@ -470,6 +518,28 @@ log_min_messages = warning
         check("crash: the next export swept them", left == [], left)
         c = prim.connect("trust")
         check("crash: audit chain intact", audit_ok(c.cursor()))
+        c.close()
+
+        # an extension owner that may not log in: the worker connects as the
+        # bootstrap superuser instead
+        c = prim.connect()
+        c.cursor().execute("CREATE ROLE trust_owner SUPERUSER NOLOGIN")
+        c.cursor().execute("CREATE DATABASE trust_nologin")
+        c.close()
+        c = prim.connect("trust_nologin")
+        k = c.cursor()
+        k.execute("SET client_min_messages = warning")
+        k.execute("SET ROLE trust_owner")
+        k.execute("CREATE EXTENSION csstats")
+        k.execute("RESET ROLE")
+        check("nologin owner: the extension belongs to it",
+              one(k, "SELECT extowner::regrole::text FROM pg_extension WHERE extname = 'csstats'") == "trust_owner")
+        k.execute("SELECT count(*) FROM csstats.generate_demo(%s, 20, 3)", (CHANNEL,))
+        k.execute(export_sql(), args("trust: nologin owner"))
+        data = bytes(k.fetchone()[0])
+        check("nologin owner: export delivered and audited",
+              one(k, "SELECT count(*) FROM csstats.export_audit WHERE sha256 = %s",
+                  (hashlib.sha256(data).hexdigest(),)) == 1)
         c.close()
 
         # a standby refuses before any work
