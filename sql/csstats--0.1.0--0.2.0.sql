@@ -608,3 +608,11 @@ BEGIN
 	RETURN f;
 END
 $$;
+
+-- == export file functions: when the file gets its name ==
+COMMENT ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text) IS
+	'export_chats into a new file (mode 0600) in csstats.export_directory, given its name once its audit row is committed (not undone by a rollback); returns the audit id';
+COMMENT ON FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text) IS
+	'export_cases into a new file (mode 0600) in csstats.export_directory, given its name once its audit row is committed (not undone by a rollback); returns the audit id';

@@ -1,16 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * audit.c
- *	  The privileged step of an export, run as the extension's owner
- *	  (owner.c), the way pg_cron writes its metadata
- *	  (SetUserIdAndSecContext with SECURITY_LOCAL_USERID_CHANGE, never
- *	  SECURITY DEFINER): appending the export_audit row
- *	  (csstats._export_audit_append keeps the SHA-256 hash chain).  Stored
- *	  passwords are read in password_store.c.
- *
- *	  Everything else (the sheets) runs with the caller's rights.  An error
- *	  inside the owner context is fine: transaction and subtransaction abort
- *	  restore the previous user id.
+ *	  The audit rows of exports: the parameters of one row (who, what, the
+ *	  file's size and SHA-256, or the refusal) for
+ *	  csstats._export_audit_append, which the audit worker runs in a
+ *	  transaction of its own before anything is delivered
+ *	  (audit_worker.c).  Stored passwords are read in password_store.c.
  *
  *-------------------------------------------------------------------------
  */

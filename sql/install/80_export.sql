@@ -24,8 +24,9 @@
  * sheets run with the caller's rights, so the caller also needs SELECT on the
  * csstats tables (row-level security then limits what it exports).  Writing
  * server files also needs the privileges of pg_write_server_files, like
- * COPY ... TO 'file'.  The only privileged step is the audit append, done
- * in C as the extension owner around one statement (pg_cron's pattern).
+ * COPY ... TO 'file'.  Beyond the caller's rights run only the audit append
+ * (a background worker connected as the extension owner, src/audit_worker.c)
+ * and the read of a stored password (src/password_store.c).
  */
 
 -------------------------------------------------------------------------------
@@ -326,7 +327,7 @@ CREATE FUNCTION csstats.export_chats_to_file(filename text DEFAULT NULL,
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
 	text, boolean, text, text, jsonb, timestamptz, text) IS
-	'export_chats into a new file (mode 0600) in csstats.export_directory, named at commit; returns the audit id';
+	'export_chats into a new file (mode 0600) in csstats.export_directory, given its name once its audit row is committed (not undone by a rollback); returns the audit id';
 
 CREATE FUNCTION csstats.export_cases_to_file(filename text DEFAULT NULL,
 		password text DEFAULT NULL, reason text DEFAULT NULL,
@@ -339,7 +340,7 @@ CREATE FUNCTION csstats.export_cases_to_file(filename text DEFAULT NULL,
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
 	text, text, text, jsonb, timestamptz, text) IS
-	'export_cases into a new file (mode 0600) in csstats.export_directory, named at commit; returns the audit id';
+	'export_cases into a new file (mode 0600) in csstats.export_directory, given its name once its audit row is committed (not undone by a rollback); returns the audit id';
 
 REVOKE ALL ON FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
 	text, text, jsonb, timestamptz, text) FROM PUBLIC;
