@@ -23,7 +23,7 @@
  * request_id and the shard's audit id).
  */
 CREATE TABLE csstats.shard_export_links (
-	audit_id bigint PRIMARY KEY REFERENCES csstats.export_audit (id),
+	audit_id bigint PRIMARY KEY,
 	request_id uuid NOT NULL UNIQUE,
 	caller_session_user text NOT NULL,
 	caller_current_user text NOT NULL,
@@ -32,6 +32,8 @@ CREATE TABLE csstats.shard_export_links (
 );
 COMMENT ON TABLE csstats.shard_export_links IS
 	'for an export made through a csstats_router coordinator: the shard''s audit row, the coordinator''s request id and the caller the coordinator authenticated; append-only';
+-- (No foreign key to export_audit: TRUNCATE of the audit trail must keep
+-- reaching its append-only trigger.)
 REVOKE ALL ON csstats.shard_export_links FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('csstats.shard_export_links', '');
 
