@@ -201,10 +201,17 @@ BEGIN
 		-- any other error of PL/Proxy's: could not connect, the connection
 		-- was lost or closed by the shard (REMOTE FATAL), a timeout
 		SELECT c.shard INTO shard_name FROM csstats.router_placement c WHERE c.channel_id = channel_id;
+		IF shard_name IS NULL THEN
+			-- a call ON ALL: the shard whose port libpq names
+			SELECT s.name INTO shard_name FROM csstats.router_shards s
+			WHERE s.conninfo ~ ('(^|\s)port\s*=\s*' || substring(message FROM 'port (\d+) failed') || '(\s|$)')
+			ORDER BY s.partition LIMIT 1;
+		END IF;
 		RAISE EXCEPTION 'shard "%" is unavailable', coalesce(shard_name, '?')
 			USING ERRCODE = 'connection_failure',
-				DETAIL = format('Channel "%s" is placed on shard "%s"; PL/Proxy: %s', channel_id,
-					coalesce(shard_name, '?'), message),
+				DETAIL = CASE WHEN channel_id IS NULL THEN format('PL/Proxy: %s', message)
+					ELSE format('Channel "%s" is placed on shard "%s"; PL/Proxy: %s', channel_id,
+						coalesce(shard_name, '?'), message) END,
 				HINT = 'Channels on the other shards are not affected.';
 	END IF;
 	detail := nullif(detail, '');
@@ -813,6 +820,60 @@ CREATE FUNCTION csstats.workflow_sheet(channel_id text, since timestamp with tim
 AS $$ SELECT * FROM csstats._router_workflow_sheet($1, $2, $3, $4, $5) $$;
 REVOKE ALL ON FUNCTION csstats.workflow_sheet(text, timestamp with time zone, timestamp with time zone, jsonb, timestamp with time zone) FROM PUBLIC;
 COMMENT ON FUNCTION csstats.workflow_sheet(text, timestamp with time zone, timestamp with time zone, jsonb, timestamp with time zone) IS 'csstats.workflow_sheet on the shard holding the channel (csstats_router)';
+
+-------------------------------------------------------------------------------
+-- The cross-channel summary: ON ALL shards in parallel (PL/Proxy sends the
+-- call to every partition at once and appends the results).  A channel
+-- lives on one shard, so every (channel, day) row comes whole from one shard;
+-- a summary over several channels at once would merge DDSketch states
+-- instead (docs/scale_out.md).
+-------------------------------------------------------------------------------
+CREATE FUNCTION csstats._router_px_daily_summary(p_1 timestamptz, p_2 timestamptz, p_3 timestamptz)
+	RETURNS TABLE (channel_id text, day date, chats bigint,
+		waiting_p50 double precision, waiting_p90 double precision)
+	LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'csstats_shards';
+	RUN ON ALL;
+	TARGET csstats.daily_summary;
+$$;
+REVOKE ALL ON FUNCTION csstats._router_px_daily_summary(timestamptz, timestamptz, timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION csstats._router_daily_summary(p_1 timestamptz, p_2 timestamptz, p_3 timestamptz)
+	RETURNS TABLE (channel_id text, day date, chats bigint,
+		waiting_p50 double precision, waiting_p90 double precision)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	e_state text;
+	e_message text;
+	e_detail text;
+	e_hint text;
+BEGIN
+	-- before any shard is added p0 is a placeholder: no rows
+	IF NOT EXISTS (SELECT FROM csstats.router_shards) THEN
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT * FROM csstats._router_px_daily_summary(p_1, p_2, p_3);
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+		e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+	PERFORM csstats._router_rethrow(e_state, e_message, e_detail, e_hint, NULL);
+END
+$$;
+REVOKE ALL ON FUNCTION csstats._router_daily_summary(timestamptz, timestamptz, timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION csstats.daily_summary(since timestamptz, until timestamptz,
+		as_of timestamptz DEFAULT now())
+	RETURNS TABLE (channel_id text, day date, chats bigint,
+		waiting_p50 double precision, waiting_p90 double precision)
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM csstats._router_daily_summary($1, $2, $3) s ORDER BY s.channel_id, s.day $$;
+REVOKE ALL ON FUNCTION csstats.daily_summary(timestamptz, timestamptz, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION csstats.daily_summary(timestamptz, timestamptz, timestamptz) IS
+	'csstats.daily_summary over every shard (ON ALL, in parallel) (csstats_router)';
 
 -------------------------------------------------------------------------------
 -- The audit trail of the coordinator: the authoritative record of what it

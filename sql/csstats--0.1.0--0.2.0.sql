@@ -706,3 +706,25 @@ REVOKE ALL ON FUNCTION csstats.shard_export(text, text, text, uuid, boolean, tex
 COMMENT ON FUNCTION csstats.shard_export(text, text, text, uuid, boolean, text, text,
 	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) IS
 	'the export entry point of a csstats_router coordinator: export_chats or export_cases for the caller the coordinator names, linked to its request; grant EXECUTE to the router role only';
+
+-- == the cross-channel summary (75_daily_summary.sql) ==
+CREATE FUNCTION csstats.daily_summary(since timestamptz, until timestamptz,
+		as_of timestamptz DEFAULT now())
+	RETURNS TABLE (channel_id text, day date, chats bigint,
+		waiting_p50 double precision, waiting_p90 double precision)
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT s.channel_id, s.day, s.chats, s.p[1], s.p[2]
+	FROM (SELECT ch.id AS channel_id,
+				(u.created_at AT TIME ZONE ch.timezone)::date AS day,
+				count(*) AS chats,
+				csstats.approx_percentiles(u.waiting_time, ARRAY[0.5, 0.9]::double precision[]) AS p
+		  FROM csstats.channels ch
+			CROSS JOIN LATERAL csstats.user_chat_sheet(ch.id, daily_summary.since,
+				daily_summary.until, '{}'::jsonb, daily_summary.as_of) u
+		  GROUP BY 1, 2) s
+	ORDER BY s.channel_id, s.day;
+END;
+COMMENT ON FUNCTION csstats.daily_summary(timestamptz, timestamptz, timestamptz) IS
+	'per channel and local day: chats created, waiting time p50 and p90 (seconds), over every channel of the database';

@@ -52,7 +52,7 @@ SHEETS = ["user_chat_sheet", "user_chat_case_sheet", "user_sheet", "user_sheet_p
           "team_sheet", "bot_sheet", "marketing_sheet", "workflow_sheet", "support_bot_sheet"]
 # What csstats has and the coordinator offers with the same signature.
 PROXIED = SHEETS + ["business_seconds", "is_operating", "export_chats", "export_cases",
-                    "verify_audit"]
+                    "verify_audit", "daily_summary"]
 
 results = []
 generated_passwords = []
@@ -144,6 +144,16 @@ def check_reads():
                  FROM generate_series('2025-03-01'::timestamptz, '2025-03-08', '1 hour') t"""
         got, want = q(c, sql, (ch,)), q(r, sql, (ch,))
         check(f"reads {ch} is_operating over a week", got == want and True in got[0][0], got)
+
+
+def check_summary():
+    c, r = coord("rt_reader"), ref()
+    sql = "SELECT * FROM csstats.daily_summary('2024-10-01', '2025-07-01', %s)"
+    got, want = q(c, sql, (AS_OF,)), q(r, sql, (AS_OF,))
+    chans = {row[0] for row in got}
+    check(f"summary: daily_summary ON ALL shards: {len(got)} rows of {len(chans)} channels as single node",
+          got == want and chans == set(CHANNELS) and all(row[3] is not None for row in got[:5]),
+          [x for x in set(got) ^ set(want)][:3])
 
 
 # --- exports ----------------------------------------------------------------
@@ -340,6 +350,9 @@ def check_availability():
     got = error_of(c, "SELECT csstats.export_chats(password => 'DownPassw0rd1', reason => 'down', channel_id => 'rt_c3')")
     check("shard down: export on its channel: clear error naming it",
           got and got[0] == "08006" and 'shard "shard2" is unavailable' in got[1], got)
+    got = error_of(c, "SELECT count(*) FROM csstats.daily_summary('2025-01-01', '2025-02-01')")
+    check("shard down: daily_summary (ON ALL): clear error naming it",
+          got and got[0] == "08006" and 'shard "shard2" is unavailable' in got[1], got)
     after = q(coord(), "SELECT count(*) FROM csstats.export_audit WHERE outcome = 'delivered'")[0][0]
     check("shard down: nothing delivered, nothing audited as delivered", after == before, (before, after))
     n = q(c, "SELECT count(*) FROM csstats.user_chat_sheet('rt_c1', as_of => %s)", (AS_OF,))[0][0]
@@ -379,6 +392,7 @@ def main():
     c, r = coord(), ref()
     check_signatures(c, r)
     check_reads()
+    check_summary()
     check_exports()
     check_permissions()
     check_availability()

@@ -333,6 +333,11 @@ FROM csstats.export_cases_to_file(generate_password => true, filename => :'tag' 
 	reason => 'update suite: generated', channel_id => 'demo', since => '2025-01-01',
 	until => '2025-06-30', format => 'json', as_of => :as_of) g;
 
+-- covers: csstats.daily_summary(timestamp with time zone,timestamp with time zone,timestamp with time zone)
+SELECT 'daily_summary: ' || count(*) || ' days, ' || sum(d.chats) || ' chats, p50 '
+	|| round(avg(d.waiting_p50)::numeric, 3) || ', p90 ' || round(avg(d.waiting_p90)::numeric, 3)
+FROM csstats.daily_summary('2025-01-01', '2025-04-01', :as_of) d;
+
 -- the shard entry point of a csstats_router coordinator, and its link row
 -- covers: csstats.shard_export(text,text,text,uuid,boolean,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text)
 SELECT 'shard_export chats: ' || encode(substr(s.file, 1, 8), 'hex') || ' '
