@@ -16,8 +16,11 @@ holding the same three channels; the environment names them (RT_*).  Checked:
   permissions   grants on the coordinator; a forged caller is refused on the
                 coordinator and on the shard; manager/download-right refusals
                 and limits as on one node, denied rows on both sides
+  summary       daily_summary ON ALL shards equals the single node
   unknown channel, shard down (clear error naming it, other shard works,
                 recovers after restart)
+  loading       a loader finds a new channel's shard (router_shard_of) and
+                writes there; the coordinator reads it
   TLS           pg_stat_ssl on the shard shows the router's connections
                 encrypted; a non-TLS TCP connection is refused
   logs          no password (the router's, generated, given) in any server log
@@ -154,6 +157,32 @@ def check_summary():
     check(f"summary: daily_summary ON ALL shards: {len(got)} rows of {len(chans)} channels as single node",
           got == want and chans == set(CHANNELS) and all(row[3] is not None for row in got[:5]),
           [x for x in set(got) ^ set(want)][:3])
+
+
+def check_loading():
+    """A loader places a new channel, asks the coordinator where it lives and writes there."""
+    p = coord()
+    q(p, "SELECT csstats.router_place_channel('rt_c4', 'shard2')")
+    shard_name, conninfo = q(p, "SELECT shard, conninfo FROM csstats.router_shard_of('rt_c4')")[0]
+    check("loading: router_shard_of names the shard and its conninfo",
+          shard_name == "shard2" and f"port={SHARDS['shard2']}" in conninfo, (shard_name, conninfo))
+    # the loader connects with that conninfo (TLS, its own role) and writes the channel's rows
+    env = dict(os.environ, PGPASSWORD=SHARD_USER_PASSWORD)
+    r_ = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", conninfo + " user=rt_shard_user",
+                         "-c", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"],
+                        capture_output=True, text=True, env=env)
+    check("loading: the loader reaches the shard with the directory's conninfo (TLS)",
+          r_.returncode == 0 and r_.stdout.strip() == "t", r_.stderr)
+    q(shard(shard_name), "SELECT count(*) FROM csstats.generate_demo('rt_c4', 120, 14)")
+    n = q(coord("rt_reader"), "SELECT count(*) FROM csstats.user_chat_sheet('rt_c4', as_of => %s)", (AS_OF,))[0][0]
+    direct = q(shard(shard_name), "SELECT count(*) FROM csstats.user_chat_sheet('rt_c4', as_of => %s)", (AS_OF,))[0][0]
+    check(f"loading: the loaded channel reads through the coordinator ({n} chats)", n == direct and n > 0, (n, direct))
+    err = error_of(p, "SELECT csstats.router_place_channel('rt_c4', 'shard1')")
+    check("loading: a placed channel does not silently move", err and err[0] == "0A000", err)
+    err = error_of(p, "SELECT csstats.router_place_channel('rt_c5', 'shard9')")
+    check("loading: placing on an unknown shard is refused", err and err[0] == "42704", err)
+    err = error_of(p, "SELECT csstats.router_add_shard('shard3', 'host=127.0.0.1 password=x')")
+    check("loading: a shard conninfo with a password is refused", err and err[0] == "22023", err)
 
 
 # --- exports ----------------------------------------------------------------
@@ -397,6 +426,7 @@ def main():
     check_permissions()
     check_availability()
     check_audit()
+    check_loading()
     check_logs()
     failed = [n for n, ok in results if not ok]
     print(f"router: {len(results) - len(failed)} passed, {len(failed)} failed")
