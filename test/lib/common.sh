@@ -28,8 +28,9 @@ CSSTATS_PACKAGES="gcc make pkg-config ca-certificates postgresql-15 postgresql-s
 # Only the test command needs these: LibreOffice Calc, driven through UNO,
 # opens the encrypted exports (test/suites/58_libreoffice.sh); the Debian
 # package is built from a git copy of the tree and installed with apt
-# (test/suites/90_package.sh; build-essential is an implicit build dependency).
-CSSTATS_TEST_PACKAGES="libreoffice-calc-nogui python3-uno
+# (test/suites/90_package.sh; build-essential is an implicit build dependency);
+# PL/Proxy for the scale-out coordinator (router/, test/suites/70_router.sh).
+CSSTATS_TEST_PACKAGES="libreoffice-calc-nogui python3-uno postgresql-15-plproxy
     git build-essential dpkg-dev debhelper postgresql-server-dev-all"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -70,6 +71,8 @@ csstats_build() {
 csstats_make_install() {
     make -C "$CSSTATS_SRC" -s -j2 CSSTATS_ASSERT="${CSSTATS_ASSERT:-0}" PG_CONFIG="$PG_CONFIG"
     make -C "$CSSTATS_SRC" -s install CSSTATS_ASSERT="${CSSTATS_ASSERT:-0}" PG_CONFIG="$PG_CONFIG" >/dev/null
+    # the coordinator extension of a scale-out deployment (SQL only)
+    make -C "$CSSTATS_SRC/router" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 }
 
 as_pg() { runuser -u postgres -- "$@"; }

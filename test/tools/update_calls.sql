@@ -333,6 +333,29 @@ FROM csstats.export_cases_to_file(generate_password => true, filename => :'tag' 
 	reason => 'update suite: generated', channel_id => 'demo', since => '2025-01-01',
 	until => '2025-06-30', format => 'json', as_of => :as_of) g;
 
+-- covers: csstats.daily_summary(timestamp with time zone,timestamp with time zone,timestamp with time zone)
+SELECT 'daily_summary: ' || count(*) || ' days, ' || sum(d.chats) || ' chats, p50 '
+	|| round(avg(d.waiting_p50)::numeric, 3) || ', p90 ' || round(avg(d.waiting_p90)::numeric, 3)
+FROM csstats.daily_summary('2025-01-01', '2025-04-01', :as_of) d;
+
+-- the shard entry point of a csstats_router coordinator, and its link row
+-- covers: csstats.shard_export(text,text,text,uuid,boolean,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text)
+SELECT 'shard_export chats: ' || encode(substr(s.file, 1, 8), 'hex') || ' '
+	|| (s.generated_password IS NULL)::text || ' ' || s.row_counts::text || ' '
+	|| (s.audit_id = (SELECT max(a.id) FROM csstats.export_audit a))::text
+FROM csstats.shard_export('chats', 'upd_caller', 'upd_caller_role', '6b1d0c52-3b5e-4c39-9d1e-2f7b6a3c9e01',
+	NULL, 'UpdCallsPassw0rd', 'update suite: shard', NULL, NULL, 'xlsx', false, 'demo', NULL,
+	'{}', :as_of, NULL) s;
+SELECT 'shard_export cases generated: ' || length(s.generated_password) || ' '
+	|| encode(substr(s.file, 1, 4), 'hex') || ' ' || s.row_counts::text
+FROM csstats.shard_export('cases', 'upd_caller', 'upd_caller', '6b1d0c52-3b5e-4c39-9d1e-2f7b6a3c9e02',
+	true, NULL, 'update suite: shard', '2025-01-01', '2025-06-30', 'json', false, 'demo', NULL,
+	'{}', :as_of, NULL) s;
+SELECT 'shard_export_links: ' || string_agg(l.request_id || ' ' || l.caller_session_user || ' '
+	|| l.caller_current_user || ' ' || (l.audit_id IN (SELECT a.id FROM csstats.export_audit a
+		WHERE a.reason = 'update suite: shard'))::text, ', ' ORDER BY l.request_id)
+FROM csstats.shard_export_links l;
+
 -- the exporter role, with its grants only, and the stored password
 SET ROLE :"exporter";
 SELECT 'exporter export_chats: ' || encode(substr(x, 1, 8), 'hex')
