@@ -31,7 +31,7 @@ CSSTATS_PACKAGES="gcc make pkg-config ca-certificates postgresql-15 postgresql-s
 # (test/suites/90_package.sh; build-essential is an implicit build dependency);
 # PL/Proxy for the scale-out coordinator (router/, test/suites/70_router.sh).
 CSSTATS_TEST_PACKAGES="libreoffice-calc-nogui python3-uno postgresql-15-plproxy
-    git build-essential dpkg-dev debhelper postgresql-server-dev-all"
+    git build-essential dpkg-dev debhelper postgresql-server-dev-all openssl"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
