@@ -1344,3 +1344,191 @@ REVOKE ALL ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestam
 	text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
 	text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+
+-------------------------------------------------------------------------------
+-- File exports.  The file is written on the shard holding the channel, in
+-- that shard's csstats.export_directory (csstats.shard_export_to_file: named
+-- as on one node, "{id}" and generated names carrying the shard's audit id);
+-- the coordinator commits its own audit row (destination "shard:file name",
+-- the size and SHA-256 the shard's audit row records) before it returns, and
+-- returns that row's id.
+-------------------------------------------------------------------------------
+CREATE FUNCTION csstats._router_px_shard_export_to_file(p_kind text, p_session_user text,
+		p_current_user text, p_request_id uuid, p_generate_password boolean,
+		p_filename text, p_password text, p_reason text, p_since timestamptz,
+		p_until timestamptz, p_format text, p_include_messages boolean, p_channel_id text,
+		p_manager_id text, p_filters jsonb, p_as_of timestamptz, p_password_name text,
+		OUT audit_id bigint, OUT generated_password text, OUT destination text,
+		OUT bytes bigint, OUT sha256 text, OUT row_counts jsonb)
+	RETURNS record
+	LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'csstats_shards';
+	RUN ON csstats._router_shard_index(p_channel_id);
+	TARGET csstats.shard_export_to_file;
+$$;
+REVOKE ALL ON FUNCTION csstats._router_px_shard_export_to_file(text, text, text, uuid, boolean,
+	text, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz,
+	text) FROM PUBLIC;
+
+-- One file export for the caller of the public function (SECURITY DEFINER:
+-- session_user and the SET ROLE in effect are the caller's).
+CREATE FUNCTION csstats._router_export_to_file(p_kind text, p_generate_password boolean,
+		p_filename text, p_password text, p_reason text, p_since timestamptz,
+		p_until timestamptz, p_format text, p_include_messages boolean, p_channel_id text,
+		p_manager_id text, p_filters jsonb, p_as_of timestamptz, p_password_name text,
+		OUT audit_id bigint, OUT generated_password text)
+	RETURNS record
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	caller_session text := session_user;
+	caller_current text := CASE WHEN current_setting('role') = 'none' THEN session_user::text
+		ELSE current_setting('role') END;
+	request uuid := gen_random_uuid();
+	shard_name text;
+	r record;
+	e_state text;
+	e_message text;
+	e_detail text;
+	e_hint text;
+BEGIN
+	IF p_password IS NOT NULL AND current_setting('log_parameter_max_length')::integer <> 0
+			AND (current_setting('log_statement') = 'all'
+				OR current_setting('log_min_duration_statement')::integer >= 0) THEN
+		RAISE WARNING 'the export password may be written to the server log'
+			USING DETAIL = 'Statement logging writes bind parameters (log_statement, log_min_duration_statement, log_parameter_max_length).',
+				HINT = 'Use generate_password => true, or a password_name stored on the shard.';
+	END IF;
+	PERFORM csstats._router_shard_index(p_channel_id);
+	SELECT c.shard INTO STRICT shard_name FROM csstats.router_placement c
+	WHERE c.channel_id = p_channel_id;
+	BEGIN
+		SELECT * INTO STRICT r FROM csstats._router_px_shard_export_to_file(p_kind, caller_session,
+			caller_current, request, p_generate_password, p_filename, p_password, p_reason,
+			p_since, p_until, p_format, p_include_messages, p_channel_id, p_manager_id,
+			p_filters, p_as_of, p_password_name);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+			e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+		-- the shard refused: a denied row here too (as _router_export)
+		IF e_message ~ '^\S+\(\d+\): \[[^]]*\] REMOTE ERROR: ' AND nullif(p_reason, '') IS NOT NULL
+				AND coalesce(p_format, 'xlsx') IN ('xlsx', 'json') THEN
+			PERFORM csstats._router_px_audit_append(caller_session, caller_current, p_manager_id,
+				p_reason, p_kind, coalesce(p_format, 'xlsx'), coalesce(p_include_messages, false),
+				p_channel_id, p_since, p_until, coalesce(p_as_of, now()), coalesce(p_filters, '{}'),
+				NULL, NULL, NULL, NULL, p_password_name, 'denied',
+				e_state || ': ' || regexp_replace(e_message, '^\S+\(\d+\): \[[^]]*\] REMOTE ERROR: ', ''),
+				shard_name, NULL, request);
+		END IF;
+		PERFORM csstats._router_rethrow(e_state, e_message, e_detail, e_hint, p_channel_id);
+	END;
+
+	-- the shard's file is named and its audit row committed; this row is
+	-- committed (loopback transaction) before the function returns
+	audit_id := csstats._router_px_audit_append(caller_session, caller_current, p_manager_id,
+		p_reason, p_kind, coalesce(p_format, 'xlsx'), coalesce(p_include_messages, false),
+		p_channel_id, p_since, p_until, coalesce(p_as_of, now()), coalesce(p_filters, '{}'),
+		r.row_counts, r.bytes, r.sha256, shard_name || ':' || r.destination,
+		p_password_name, 'delivered', NULL, shard_name, r.audit_id, request);
+	generated_password := r.generated_password;
+END
+$$;
+REVOKE ALL ON FUNCTION csstats._router_export_to_file(text, boolean, text, text, text, timestamptz,
+	timestamptz, text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+COMMENT ON FUNCTION csstats._router_export_to_file(text, boolean, text, text, text, timestamptz,
+	timestamptz, text, boolean, text, text, jsonb, timestamptz, text) IS
+	'internal: one file export on the shard of the channel, audited on the coordinator before returning';
+
+CREATE FUNCTION csstats.export_chats_to_file(filename text DEFAULT NULL,
+		password text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
+		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
+		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
+		password_name text DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$ SELECT e.audit_id FROM csstats._router_export_to_file('chats', NULL, $1, $2, $3, $4, $5,
+	$6, $7, $8, $9, $10, $11, $12) e $$;
+COMMENT ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text) IS
+	'csstats.export_chats_to_file on the shard holding the channel (the file is written in that shard''s export_directory); returns the coordinator''s audit id (csstats_router)';
+
+CREATE FUNCTION csstats.export_cases_to_file(filename text DEFAULT NULL,
+		password text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
+		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$ SELECT e.audit_id FROM csstats._router_export_to_file('cases', NULL, $1, $2, $3, $4, $5,
+	$6, false, $7, $8, $9, $10, $11) e $$;
+COMMENT ON FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text) IS
+	'csstats.export_cases_to_file on the shard holding the channel (the file is written in that shard''s export_directory); returns the coordinator''s audit id (csstats_router)';
+
+CREATE FUNCTION csstats.export_chats_to_file(generate_password boolean,
+		filename text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
+		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
+		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
+		password_name text DEFAULT NULL, password text DEFAULT NULL,
+		OUT audit_id bigint, OUT generated_password text)
+	RETURNS record
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF $1 IS NOT TRUE THEN
+		RAISE EXCEPTION 'generate_password must be true' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Leave generate_password out and pass password or password_name to choose the password.';
+	END IF;
+	SELECT e.audit_id, e.generated_password INTO STRICT audit_id, generated_password
+	FROM csstats._router_export_to_file('chats', $1, $2, $13, $3, $4, $5, $6, $7, $8, $9, $10,
+		$11, $12) e;
+END
+$$;
+COMMENT ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text, text) IS
+	'csstats.export_chats_to_file under a generated password, on the shard holding the channel; returns the coordinator''s audit id and the password (csstats_router)';
+
+CREATE FUNCTION csstats.export_cases_to_file(generate_password boolean,
+		filename text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
+		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		password text DEFAULT NULL,
+		OUT audit_id bigint, OUT generated_password text)
+	RETURNS record
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF $1 IS NOT TRUE THEN
+		RAISE EXCEPTION 'generate_password must be true' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Leave generate_password out and pass password or password_name to choose the password.';
+	END IF;
+	SELECT e.audit_id, e.generated_password INTO STRICT audit_id, generated_password
+	FROM csstats._router_export_to_file('cases', $1, $2, $12, $3, $4, $5, $6, false, $7, $8, $9,
+		$10, $11) e;
+END
+$$;
+COMMENT ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text, text) IS
+	'csstats.export_cases_to_file under a generated password, on the shard holding the channel; returns the coordinator''s audit id and the password (csstats_router)';
+
+REVOKE ALL ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;

@@ -74,8 +74,39 @@ GRANT EXECUTE ON FUNCTION
     csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
     csstats.export_cases(text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text),
     csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text),
-    csstats.export_cases(boolean, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text)
+    csstats.export_cases(boolean, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text),
+    csstats.shard_export_to_file(text, text, text, uuid, boolean, text, text, text, timestamptz,
+        timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
+    csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
+    csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text),
+    csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text),
+    csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text)
     TO csstats_router;
+-- the coordinator's stored-password and file-export users, as roles of the
+-- same name: no login, the export functions (and pg_write_server_files),
+-- granted to the router role, which runs a password_name or file export as
+-- the caller's role (usable_by and pg_write_server_files are the caller's)
+CREATE ROLE rt_exporter NOLOGIN;
+CREATE ROLE rt_exporter2 NOLOGIN;
+GRANT USAGE ON SCHEMA csstats TO rt_exporter, rt_exporter2;
+GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO rt_exporter, rt_exporter2;
+GRANT EXECUTE ON FUNCTION
+    csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
+    csstats.export_cases(text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text),
+    csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text),
+    csstats.export_cases(boolean, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text),
+    csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
+    csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text),
+    csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text),
+    csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text)
+    TO rt_exporter, rt_exporter2;
+GRANT pg_write_server_files TO rt_exporter, rt_exporter2;
+GRANT rt_exporter, rt_exporter2 TO csstats_router;
+-- the router role may SET ROLE to them but inherits none of their privileges
+ALTER ROLE csstats_router NOINHERIT;
+\o /dev/null
+SELECT csstats.set_export_password('rt_nightly', '$RT_STORED_PASSWORD', 'rt_exporter');
+\o
 CREATE ROLE rt_shard_user LOGIN PASSWORD '$RT_SHARD_USER_PASSWORD';
 GRANT USAGE ON SCHEMA csstats TO rt_shard_user;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO rt_shard_user;

@@ -23,13 +23,14 @@ export RT_SHARD1_PORT=$((base + 1)) RT_SHARD2_PORT=$((base + 2))
 # Passwords of the test roles: random, so that a log grep finds nothing by chance.
 RT_ROUTER_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
 RT_SHARD_USER_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
-export RT_ROUTER_PASSWORD RT_SHARD_USER_PASSWORD
+RT_STORED_PASSWORD=Stored$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+export RT_ROUTER_PASSWORD RT_SHARD_USER_PASSWORD RT_STORED_PASSWORD
 
 cleanup() {
     router_stop_shard "$root" shard1
     router_stop_shard "$root" shard2
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $coord" -c "DROP DATABASE IF EXISTS $ref" 2>/dev/null || true
-    for r in rt_exporter rt_reader rt_nobody; do
+    for r in rt_exporter rt_exporter2 rt_stranger rt_reader rt_nobody; do
         psql -X -q -d postgres -c "DROP ROLE IF EXISTS $r" 2>/dev/null || true
     done
     [ "${KEEP_CLUSTER:-0}" = 1 ] && { echo "router clusters kept in $root"; return 0; }
@@ -71,15 +72,29 @@ SELECT csstats.router_place_channel('rt_c3', 'shard2');
 DROP ROLE IF EXISTS rt_exporter;
 DROP ROLE IF EXISTS rt_reader;
 DROP ROLE IF EXISTS rt_nobody;
+DROP ROLE IF EXISTS rt_exporter2;
+DROP ROLE IF EXISTS rt_stranger;
 CREATE ROLE rt_exporter LOGIN;
+CREATE ROLE rt_exporter2 LOGIN;
+CREATE ROLE rt_stranger LOGIN;
 CREATE ROLE rt_reader LOGIN;
 CREATE ROLE rt_nobody LOGIN;
-GRANT USAGE ON SCHEMA csstats TO rt_exporter, rt_reader, rt_nobody;
+GRANT USAGE ON SCHEMA csstats TO rt_exporter, rt_exporter2, rt_stranger, rt_reader, rt_nobody;
 SELECT format('GRANT EXECUTE ON FUNCTION %s TO rt_reader, rt_exporter', p.oid::regprocedure)
 FROM pg_proc p WHERE p.pronamespace = 'csstats'::regnamespace AND p.proname !~ '^(_|router_|export_|verify_)'
 \gexec
 SELECT format('GRANT EXECUTE ON FUNCTION %s TO rt_exporter', p.oid::regprocedure)
 FROM pg_proc p WHERE p.pronamespace = 'csstats'::regnamespace AND p.proname IN ('export_chats', 'export_cases')
+\gexec
+-- two more exporters for the stored-password checks: rt_exporter2 has a
+-- role on the shards but may not use rt_exporter's password, rt_stranger
+-- has none there
+SELECT format('GRANT EXECUTE ON FUNCTION %s TO rt_exporter2, rt_stranger', p.oid::regprocedure)
+FROM pg_proc p WHERE p.pronamespace = 'csstats'::regnamespace
+    AND p.proname IN ('export_chats', 'export_cases', 'export_chats_to_file', 'export_cases_to_file')
+\gexec
+SELECT format('GRANT EXECUTE ON FUNCTION %s TO rt_exporter', p.oid::regprocedure)
+FROM pg_proc p WHERE p.pronamespace = 'csstats'::regnamespace AND p.proname IN ('export_chats_to_file', 'export_cases_to_file')
 \gexec
 -- the settings of the password-log checks (issue 11), for the exporter
 ALTER ROLE rt_exporter SET log_statement = 'all';

@@ -13,6 +13,14 @@ holding the same three channels; the environment names them (RT_*).  Checked:
   audit         coordinator and shard rows agree (bytes, SHA-256, request id,
                 caller); verify_audit is clean on all three; the coordinator's
                 row survives the caller's ROLLBACK
+  file exports  export_chats_to_file / export_cases_to_file: the file is on the
+                shard's export directory, decrypts (as the single node's export),
+                its SHA-256 equals the coordinator's and the shard's audit rows
+  stored pw     password_name through the router is checked against the caller
+                (its role on the shard), not the router role: the allowed caller
+                exports, another is refused (42501) with denied rows on both sides
+  definer       every SECURITY DEFINER function of the coordinator pins
+                search_path and runs no dynamic SQL
   permissions   grants on the coordinator; a forged caller is refused on the
                 coordinator and on the shard; manager/download-right refusals
                 and limits as on one node, denied rows on both sides
@@ -46,6 +54,8 @@ REF = os.environ["RT_REF"]
 SHARDS = {"shard1": int(os.environ["RT_SHARD1_PORT"]), "shard2": int(os.environ["RT_SHARD2_PORT"])}
 ROUTER_PASSWORD = os.environ["RT_ROUTER_PASSWORD"]
 SHARD_USER_PASSWORD = os.environ["RT_SHARD_USER_PASSWORD"]
+STORED_PASSWORD = os.environ["RT_STORED_PASSWORD"]
+INLINE_FILE = "RouterFilePassw0rd"
 PGBIN = os.environ["PGBIN"]
 CHANNELS = {"rt_c1": "shard1", "rt_c2": "shard1", "rt_c3": "shard2"}
 AS_OF = datetime.datetime(2025, 7, 1, tzinfo=datetime.timezone.utc)
@@ -55,7 +65,7 @@ SHEETS = ["user_chat_sheet", "user_chat_case_sheet", "user_sheet", "user_sheet_p
           "team_sheet", "bot_sheet", "marketing_sheet", "workflow_sheet", "support_bot_sheet"]
 # What csstats has and the coordinator offers with the same signature.
 PROXIED = SHEETS + ["business_seconds", "is_operating", "export_chats", "export_cases",
-                    "verify_audit", "daily_summary"]
+                    "export_chats_to_file", "export_cases_to_file", "verify_audit", "daily_summary"]
 
 results = []
 generated_passwords = []
@@ -241,6 +251,146 @@ def check_exports():
           workbook_values(decrypt_xlsx(data, INLINE)) == workbook_values(decrypt_xlsx(rdata, INLINE)))
 
 
+# --- file exports ------------------------------------------------------------
+def sha256_of(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def file_row_agrees(label, cid, expect_shard):
+    """The coordinator row cid, the shard's row and link, and the file on the shard agree."""
+    p = coord()
+    row = q(p, """SELECT a.shard, a.shard_audit_id, a.destination, a.bytes, a.sha256, a.request_id::text,
+                         a."session_user", a.outcome FROM csstats.export_audit a WHERE a.id = %s""", (cid,))
+    if not check(f"files {label}: a delivered coordinator row on {expect_shard}",
+                 row and row[0][0] == expect_shard and row[0][7] == "delivered", row):
+        return None
+    sh, said, dest, nbytes, sha, req, who, _ = row[0]
+    srow = q(shard(sh), """SELECT a.destination, a.bytes, a.sha256, l.request_id::text, l.caller_session_user
+                           FROM csstats.export_audit a JOIN csstats.shard_export_links l ON l.audit_id = a.id
+                           WHERE a.id = %s""", (said,))
+    check(f"files {label}: destination is shard:file name, shard row and link agree",
+          srow and dest == f"{sh}:{srow[0][0]}" and srow[0][1:] == (nbytes, sha, req, who), (dest, srow))
+    path = os.path.join(ROOT, sh, "export", dest.split(":", 1)[1])
+    ok = os.path.exists(path)
+    check(f"files {label}: the file is in the shard's export directory", ok, path)
+    if ok:
+        check(f"files {label}: its SHA-256 and size equal both audit rows",
+              sha256_of(path) == sha and os.path.getsize(path) == nbytes, (sha256_of(path), sha))
+    return path if ok else None, said, dest
+
+
+def check_file_exports():
+    x, r = coord("rt_exporter"), ref()
+    # generated password, "{id}" in the name: the shard's audit id
+    cid, pw = q(x, """SELECT g.audit_id, g.generated_password FROM csstats.export_chats_to_file(
+                      generate_password => true, filename => 'rt-chats-{id}.xlsx', reason => 'router files: chats',
+                      channel_id => 'rt_c3', include_messages => true, as_of => %s) g""", (AS_OF,))[0]
+    generated_passwords.append(pw)
+    got = file_row_agrees("chats_to_file generated", cid, "shard2")
+    if got and got[0]:
+        path, said, dest = got
+        check("files chats_to_file: {id} is the shard's audit id", dest == f"shard2:rt-chats-{said}.xlsx", dest)
+        with open(path, "rb") as f:
+            mine = workbook_values(decrypt_xlsx(f.read(), pw))
+        rpw, rdata = export_chats_generated(r, "rt_c3")
+        check("files chats_to_file: decrypts to the single node's export",
+              mine == workbook_values(decrypt_xlsx(rdata, rpw)) and len(mine) > 1)
+    # a given password (as rt_exporter2, whose statements the coordinator does
+    # not log), the generated name
+    cid = q(coord("rt_exporter2"), """SELECT csstats.export_cases_to_file(password => %s, reason => 'router files: cases',
+                        channel_id => 'rt_c1', since => '2025-01-01', until => '2025-06-30', format => 'json',
+                        as_of => %s)""", (INLINE_FILE, AS_OF))[0][0]
+    got = file_row_agrees("cases_to_file given password", cid, "shard1")
+    if got and got[0]:
+        path, said, dest = got
+        check("files cases_to_file: the generated name ends with the shard's audit id",
+              dest.startswith("shard1:csstats-cases-rt_c1-") and dest.endswith(f"-{said}.json.zip"), dest)
+        with open(path, "rb") as f:
+            mine, _ = unzip_json(f.read(), INLINE_FILE)
+        want, _ = unzip_json(bytes(q(r, """SELECT csstats.export_cases(password => %s, reason => 'router files',
+                                           channel_id => 'rt_c1', since => '2025-01-01', until => '2025-06-30',
+                                           format => 'json', as_of => %s)""", (INLINE_FILE, AS_OF))[0][0]),
+                             INLINE_FILE)
+        check("files cases_to_file: decrypts to the single node's export", mine is not None and mine == want)
+    # the coordinator's row is committed before the function returns: the
+    # caller's rollback keeps it (and the file on the shard)
+    x2 = coord("rt_exporter2")
+    x2.autocommit = False
+    with x2.cursor() as cur:
+        cur.execute("""SELECT csstats.export_chats_to_file(password => 'FilePassw0rd1',
+                       reason => 'router files: rolled back', channel_id => 'rt_c2', as_of => %s)""", (AS_OF,))
+        rolled = cur.fetchone()[0]
+    x2.rollback()
+    x2.close()
+    file_row_agrees("rolled back", rolled, "shard1")
+    # a caller whose role the shard does not have (or the router may not use) writes no file there
+    err = error_of(coord("rt_stranger"), """SELECT csstats.export_chats_to_file(password => 'FilePassw0rd1',
+                   reason => 'router files: stranger', channel_id => 'rt_c1')""")
+    check("files: a caller without a role on the shard is refused (42501)",
+          err and err[0] == "42501" and "may not write export files" in err[1], err)
+    # the shard's file name rules hold: a name with a directory is refused
+    err = error_of(coord("rt_exporter2"), """SELECT csstats.export_chats_to_file(filename => '../x.xlsx', password => 'FilePassw0rd1',
+                         reason => 'router files: bad name', channel_id => 'rt_c1')""")
+    want = error_of(r, """SELECT csstats.export_chats_to_file(filename => '../x.xlsx', password => 'FilePassw0rd1',
+                          reason => 'router files: bad name', channel_id => 'rt_c1')""")
+    check("files: a bad file name gives the single node's error", err is not None and err == want, (err, want))
+
+
+# --- stored passwords: checked against the caller --------------------------
+def check_stored_passwords():
+    ok_caller, other, stranger = coord("rt_exporter"), coord("rt_exporter2"), coord("rt_stranger")
+    data = bytes(q(ok_caller, """SELECT csstats.export_chats(password_name => 'rt_nightly',
+                                 reason => 'router stored: allowed', channel_id => 'rt_c3', as_of => %s)""",
+                   (AS_OF,))[0][0])
+    check("stored pw: the allowed caller exports; the file opens with the stored password",
+          len(workbook_values(decrypt_xlsx(data, STORED_PASSWORD))) > 1)
+    srow = q(shard("shard2"), """SELECT a."session_user", a."current_user", a.outcome FROM csstats.export_audit a
+                                 WHERE a.reason = 'router stored: allowed'""")
+    check("stored pw: the shard's row names the caller's role", srow == [("csstats_router", "rt_exporter", "delivered")], srow)
+    cid = q(ok_caller, """SELECT csstats.export_cases_to_file(password_name => 'rt_nightly',
+                          reason => 'router stored: file', channel_id => 'rt_c3', since => '2025-01-01',
+                          until => '2025-06-30', format => 'json', as_of => %s)""", (AS_OF,))[0][0]
+    got = file_row_agrees("stored pw cases_to_file", cid, "shard2")
+    if got and got[0]:
+        with open(got[0], "rb") as f:
+            mine, _ = unzip_json(f.read(), STORED_PASSWORD)
+        check("stored pw: the file opens with the stored password", mine is not None)
+    for label, conn, who in [("another caller with a shard role", other, "rt_exporter2"),
+                             ("a caller without a shard role", stranger, "rt_stranger")]:
+        reason = f"router stored: denied {who}"
+        err = error_of(conn, """SELECT csstats.export_chats(password_name => 'rt_nightly', reason => %s,
+                                channel_id => 'rt_c3', as_of => %s)""", (reason, AS_OF))
+        check(f"stored pw: {label} is refused (42501)", err and err[0] == "42501" and "rt_nightly" in err[1], err)
+        crow = q(coord(), """SELECT a."current_user", a.outcome, left(a.refusal, 5) FROM csstats.export_audit a
+                             WHERE a.reason = %s""", (reason,))
+        check(f"stored pw: {label}: a denied row on the coordinator", crow == [(who, "denied", "42501")], crow)
+    srow = q(shard("shard2"), """SELECT a."current_user", a.outcome FROM csstats.export_audit a
+                                 WHERE a.reason = 'router stored: denied rt_exporter2'""")
+    check("stored pw: another caller: a denied row on the shard naming it", srow == [("rt_exporter2", "denied")], srow)
+    err = error_of(stranger, """SELECT csstats.export_chats_to_file(password_name => 'rt_nightly',
+                                reason => 'router stored: denied file', channel_id => 'rt_c3')""")
+    check("stored pw: the file form refuses the same way", err and err[0] == "42501", err)
+
+
+# --- SECURITY DEFINER on the coordinator --------------------------------------
+def check_definer():
+    p = coord()
+    rows = q(p, """SELECT p.oid::regprocedure::text, p.proconfig, p.prosrc, l.lanname,
+                          has_function_privilege('public', p.oid, 'EXECUTE')
+                   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                   WHERE p.pronamespace = 'csstats'::regnamespace AND p.prosecdef""")
+    bad = [r[0] for r in rows
+           if r[1] != ["search_path=pg_catalog, pg_temp"] or r[4] or r[3] not in ("sql", "plpgsql")
+           or "EXECUTE" in r[2].upper().replace("EXECUTE FUNCTION", "") or "format(" in r[2]]
+    check(f"definer: {len(rows)} SECURITY DEFINER functions pin search_path, run no dynamic SQL, "
+          "are not executable by PUBLIC", len(rows) >= 20 and not bad, bad)
+    names = {r[0].split("(")[0] for r in rows}
+    check("definer: none of the internals is SECURITY DEFINER",
+          not [n for n in names if n.startswith("csstats._") or n.startswith("csstats.router_")], names)
+
+
 # --- audit ------------------------------------------------------------------
 def check_audit():
     p = coord()
@@ -272,7 +422,7 @@ def check_audit():
     check(f"audit: {len(delivered)} coordinator rows agree with their shard rows and links",
           len(delivered) >= 10 and not bad, bad)
     callers = {r[6] for r in delivered}
-    check("audit: the coordinator records the authenticated caller", callers == {"rt_exporter", "postgres"}, callers)
+    check("audit: the coordinator records the authenticated caller", callers == {"rt_exporter", "rt_exporter2", "postgres"}, callers)
     n_links = sum(q(s, "SELECT count(*) FROM csstats.shard_export_links")[0][0] for s in shards.values())
     check("audit: one shard link per coordinator row", n_links == len(delivered), (n_links, len(delivered)))
     for name, conn in [("coordinator", p)] + list(shards.items()):
@@ -409,7 +559,8 @@ def check_logs():
           all("csstats.shard_export" in texts[n] for n in SHARDS), "")
     check("logs: the coordinator logged the exporter's statements", "generate_password => true" in texts["coordinator"])
     secrets = {"the router's password": ROUTER_PASSWORD, "the shard user's password": SHARD_USER_PASSWORD,
-               "the given export password (passed on to the shard)": INLINE}
+               "the given export password (passed on to the shard)": INLINE,
+               "the given password of a file export": INLINE_FILE, "the stored password": STORED_PASSWORD}
     for i, pw in enumerate(generated_passwords):
         secrets[f"generated password {i + 1}"] = pw
     for what, secret in secrets.items():
@@ -424,6 +575,9 @@ def main():
     check_summary()
     check_exports()
     check_permissions()
+    check_file_exports()
+    check_stored_passwords()
+    check_definer()
     check_availability()
     check_audit()
     check_loading()

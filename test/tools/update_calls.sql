@@ -355,6 +355,15 @@ SELECT 'shard_export_links: ' || string_agg(l.request_id || ' ' || l.caller_sess
 	|| l.caller_current_user || ' ' || (l.audit_id IN (SELECT a.id FROM csstats.export_audit a
 		WHERE a.reason = 'update suite: shard'))::text, ', ' ORDER BY l.request_id)
 FROM csstats.shard_export_links l;
+-- covers: csstats.shard_export_to_file(text,text,text,uuid,boolean,text,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text)
+SELECT 'shard_export_to_file cases generated: ' || length(s.generated_password) || ' '
+	|| (s.destination = :'tag' || '-shard-' || s.audit_id || '.json.zip')::text || ' '
+	|| (s.bytes > 0)::text || ' ' || length(s.sha256) || ' ' || s.row_counts::text || ' '
+	|| (SELECT l.caller_current_user = current_user FROM csstats.shard_export_links l
+		WHERE l.audit_id = s.audit_id)::text
+FROM csstats.shard_export_to_file('cases', current_user, current_user, '6b1d0c52-3b5e-4c39-9d1e-2f7b6a3c9e03',
+	true, :'tag' || '-shard-{id}.json.zip', NULL, 'update suite: shard file', '2025-01-01', '2025-06-30',
+	'json', false, 'demo', NULL, '{}', :as_of, NULL) s;
 
 -- the exporter role, with its grants only, and the stored password
 SET ROLE :"exporter";
