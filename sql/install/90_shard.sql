@@ -8,6 +8,15 @@
  *   csstats.shard_export(kind, caller_session_user, caller_current_user,
  *                        request_id, generate_password, password, reason, ...)
  *       -> (audit_id, generated_password, file, row_counts)
+ *   csstats.shard_export_to_file(kind, caller_session_user, caller_current_user,
+ *                        request_id, generate_password, filename, password, ...)
+ *       -> (audit_id, generated_password, destination, bytes, sha256, row_counts)
+ *
+ * A stored password (usable_by) and a server file (pg_write_server_files)
+ * are privileges of the caller, not of the router role: those exports run
+ * as the caller's role of the same name on the shard (SET ROLE, the router
+ * role being a NOINHERIT member of it), so csstats checks them as on one
+ * node; a caller without such a role is refused.
  *
  * The caller is an argument, so the function must be executable only by the
  * router's role: EXECUTE is revoked from PUBLIC and the DBA grants it to the
