@@ -150,7 +150,8 @@ BEGIN
 	SELECT o.scope, o.key, o.name, o.state, o.chats FROM (
 		SELECT k.scope, k.scope_ord, k.key, k.name, s.st AS state, s.st_ord, coalesce(c.n, 0) AS chats
 		FROM keys k CROSS JOIN states s
-		LEFT JOIN counted c ON c.scope = k.scope AND c.key IS NOT DISTINCT FROM k.key AND c.st = s.st
+		-- (coalesce: an equality the planner can hash; keys are never '')
+		LEFT JOIN counted c ON c.scope = k.scope AND coalesce(c.key, '') = coalesce(k.key, '') AND c.st = s.st
 		UNION ALL
 		-- operators and non-operators (current managers) with their open chats
 		SELECT CASE WHEN m.operator THEN 'operator' ELSE 'non_operator' END,
