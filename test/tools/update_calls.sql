@@ -439,6 +439,17 @@ END
 $$;
 SELECT '_export_audit_refuse: UPDATE and TRUNCATE refused';
 
+-- inbox counts: the demo channel's chats are in 2025, so replay at :as_of
+-- (the current rows' open and snoozed counts are checked against the same
+-- replay in sql/inbox.sql)
+-- covers: csstats.inbox_counts(text,timestamp with time zone,integer)
+SELECT 'inbox_counts: ' || string_agg(scope || '/' || coalesce(key, '-') || '/' || state || '=' || chats, ' '
+	ORDER BY scope, key, state)
+FROM csstats.inbox_counts('demo', :as_of, 60);
+SELECT 'inbox_counts now: ' || string_agg(scope || '/' || coalesce(key, '-') || '/' || state || '=' || chats, ' '
+	ORDER BY scope, key, state)
+FROM csstats.inbox_counts('demo');
+
 SELECT 'calls: done';
 
 -------------------------------------------------------------------------------
