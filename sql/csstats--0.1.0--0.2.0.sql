@@ -778,8 +778,9 @@ COMMENT ON FUNCTION csstats.daily_summary(timestamptz, timestamptz, timestamptz)
  */
 
 -------------------------------------------------------------------------------
--- Tables.  Only metrics_store_channels (the opt-in) is dumped: the store is
--- derived data, rebuilt by the first refresh after a restore.
+-- Tables.  All are dumped like every csstats table: a restored store is as
+-- exact as the source's (its log comes along; rows the restore loads into the
+-- source tables are logged again, which only costs a recomputation).
 -------------------------------------------------------------------------------
 
 CREATE TABLE csstats.metrics_store_channels (
@@ -898,6 +899,11 @@ COMMENT ON TABLE csstats.case_metrics_store IS
 	'case_metrics_result of the chats whose cases are all completed (no item after the stamp) as of metrics_as_of';
 
 SELECT pg_catalog.pg_extension_config_dump('csstats.metrics_store_channels', '');
+SELECT pg_catalog.pg_extension_config_dump('csstats.metrics_store_log', '');
+SELECT pg_catalog.pg_extension_config_dump('csstats.metrics_store_log_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('csstats.metrics_store_chats', '');
+SELECT pg_catalog.pg_extension_config_dump('csstats.chat_metrics_store', '');
+SELECT pg_catalog.pg_extension_config_dump('csstats.case_metrics_store', '');
 
 -------------------------------------------------------------------------------
 -- Change capture.  The trigger functions are SECURITY DEFINER so that a

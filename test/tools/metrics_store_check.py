@@ -304,6 +304,19 @@ OPS = [op_messages_insert, op_events_insert, op_updates, op_deletes, op_meets, o
 
 # --- the scenario -----------------------------------------------------------------
 
+# bad input: clear errors with the right SQLSTATE
+for sql, state in (("SELECT csstats.enable_metrics_store('no such channel')", "22023"),
+                   ("SELECT csstats.enable_metrics_store(NULL)", "22004"),
+                   ("SELECT csstats.disable_metrics_store(NULL)", "22004"),
+                   ("SELECT * FROM csstats.refresh_metrics('ms2')", "22023")):
+    try:
+        q(sql)
+        got = "no error"
+    except psycopg2.Error as e:
+        got = e.pgcode
+    result(got == state, "%s: SQLSTATE %s (want %s)" % (sql, got, state))
+result(q1("SELECT csstats.disable_metrics_store('ms2')") is False, "disabling a channel that is not opted in: false")
+
 # channels that did not opt in pay nothing: no log rows at all
 q("INSERT INTO csstats.messages (channel_id, id, chat_id, person_type, created_at) "
   "SELECT 'ms2', 'pre-' || id, id, 'user', now() FROM csstats.user_chats WHERE channel_id = 'ms2' LIMIT 50")
