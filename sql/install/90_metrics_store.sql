@@ -70,8 +70,13 @@ COMMENT ON TABLE csstats.metrics_store_log IS
 CREATE INDEX metrics_store_log_chat_idx ON csstats.metrics_store_log (channel_id, chat_id);
 
 -- One row per chat the last refresh computed: what is stored for it.
+-- The store tables have no foreign keys: refresh, the only writer, deletes and
+-- inserts whole sets (a per-row RI check or cascade cost more than the
+-- metrics); disable_metrics_store and refresh_metrics() remove the rows of
+-- channels that left.  The views join the source tables, so a row of a
+-- deleted chat or channel is never shown.
 CREATE TABLE csstats.metrics_store_chats (
-	channel_id text NOT NULL REFERENCES csstats.metrics_store_channels (channel_id) ON DELETE CASCADE,
+	channel_id text NOT NULL,
 	chat_id text NOT NULL,
 	metrics_as_of timestamptz NOT NULL,
 	last_item_at timestamptz NOT NULL,
@@ -109,9 +114,7 @@ CREATE TABLE csstats.chat_metrics_store (
 	closed_at timestamptz,
 	metrics_as_of timestamptz NOT NULL,
 	last_item_at timestamptz NOT NULL,
-	PRIMARY KEY (channel_id, chat_id),
-	FOREIGN KEY (channel_id, chat_id) REFERENCES csstats.metrics_store_chats (channel_id, chat_id)
-		ON DELETE CASCADE
+	PRIMARY KEY (channel_id, chat_id)
 );
 COMMENT ON TABLE csstats.chat_metrics_store IS
 	'chat_metrics_result of the settled chats (closed or missed, no item after the stamp) as of metrics_as_of';
@@ -152,9 +155,7 @@ CREATE TABLE csstats.case_metrics_store (
 	operation_resolution_time double precision,
 	operation_lead_time double precision,
 	metrics_as_of timestamptz NOT NULL,
-	PRIMARY KEY (channel_id, user_chat_id, user_chat_case),
-	FOREIGN KEY (channel_id, user_chat_id) REFERENCES csstats.metrics_store_chats (channel_id, chat_id)
-		ON DELETE CASCADE
+	PRIMARY KEY (channel_id, user_chat_id, user_chat_case)
 );
 COMMENT ON TABLE csstats.case_metrics_store IS
 	'case_metrics_result of the chats whose cases are all completed (no item after the stamp) as of metrics_as_of';
@@ -379,7 +380,12 @@ BEGIN
 	PERFORM csstats._metrics_store_lock(channel_id, true);
 	INSERT INTO csstats.metrics_store_channels (channel_id) VALUES (enable_metrics_store.channel_id)
 	ON CONFLICT DO NOTHING;
-	RETURN FOUND;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	-- leftovers of a deleted channel that had the same id
+	PERFORM csstats._metrics_store_purge(channel_id);
+	RETURN true;
 END
 $$;
 REVOKE ALL ON FUNCTION csstats.enable_metrics_store(text) FROM PUBLIC;
@@ -396,18 +402,33 @@ BEGIN
 		RAISE EXCEPTION 'channel_id must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	PERFORM csstats._metrics_store_lock(channel_id, true);
-	-- the stored rows go with the channel row (foreign keys)
 	DELETE FROM csstats.metrics_store_channels s WHERE s.channel_id = disable_metrics_store.channel_id;
 	IF NOT FOUND THEN
 		RETURN false;
 	END IF;
-	DELETE FROM csstats.metrics_store_log l WHERE l.channel_id = disable_metrics_store.channel_id;
+	PERFORM csstats._metrics_store_purge(channel_id);
 	RETURN true;
 END
 $$;
 REVOKE ALL ON FUNCTION csstats.disable_metrics_store(text) FROM PUBLIC;
 COMMENT ON FUNCTION csstats.disable_metrics_store(text) IS
 	'drops a channel''s metric store and change log and stops logging its changes; false when it was not enabled';
+
+-- Everything the store holds for a channel that is not (or no longer) opted in.
+CREATE FUNCTION csstats._metrics_store_purge(channel_id text)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM csstats.chat_metrics_store s WHERE s.channel_id = _metrics_store_purge.channel_id;
+	DELETE FROM csstats.case_metrics_store s WHERE s.channel_id = _metrics_store_purge.channel_id;
+	DELETE FROM csstats.metrics_store_chats s WHERE s.channel_id = _metrics_store_purge.channel_id;
+	DELETE FROM csstats.metrics_store_log l WHERE l.channel_id = _metrics_store_purge.channel_id;
+END
+$$;
+COMMENT ON FUNCTION csstats._metrics_store_purge(text) IS
+	'internal: deletes the stored rows and log rows of a channel (disable_metrics_store, deleted channels)';
 
 -- One channel: the caller holds its lock.
 CREATE FUNCTION csstats._refresh_metrics_channel(channel_id text,
@@ -462,13 +483,17 @@ BEGIN
 		max(t.at) AS last_at,
 		min(t.at) FILTER (WHERE t.at > stamp) AS next_at,
 		max(t.state) FILTER (WHERE t.seq = 0) AS chat_state
-	FROM csstats.timeline t JOIN _ms_todo d ON d.chat_id = t.chat_id
-	WHERE t.channel_id = ch
+	FROM csstats._metrics_store_timeline t JOIN _ms_todo d ON d.chat_id = t.chat_id
+	WHERE t.channel_id = ch AND t.at IS NOT NULL
 	GROUP BY t.channel_id, t.chat_id;
 
-	-- replace what was stored for these chats (the store rows cascade)
+	-- replace what was stored for these chats
 	DELETE FROM csstats.metrics_store_chats s USING _ms_todo d
 	WHERE s.channel_id = ch AND s.chat_id = d.chat_id;
+	DELETE FROM csstats.chat_metrics_store s USING _ms_todo d
+	WHERE s.channel_id = ch AND s.chat_id = d.chat_id;
+	DELETE FROM csstats.case_metrics_store s USING _ms_todo d
+	WHERE s.channel_id = ch AND s.user_chat_id = d.chat_id;
 
 	INSERT INTO csstats.metrics_store_chats
 		(channel_id, chat_id, metrics_as_of, last_item_at, chat_settled, cases_settled, recheck_at)
@@ -544,8 +569,10 @@ BEGIN
 			r.stored_cases, r.as_of, r.duration;
 	END LOOP;
 	IF want IS NULL THEN
-		-- log rows of channels deleted since they were logged
-		DELETE FROM csstats.metrics_store_log l
+		-- rows of channels deleted since (csstats.channels cascades to metrics_store_channels only)
+		PERFORM csstats._metrics_store_purge(l.channel_id)
+		FROM (SELECT DISTINCT x.channel_id FROM csstats.metrics_store_chats x
+			  UNION SELECT DISTINCT x.channel_id FROM csstats.metrics_store_log x) l
 		WHERE NOT EXISTS (SELECT FROM csstats.metrics_store_channels s WHERE s.channel_id = l.channel_id);
 	END IF;
 END
@@ -556,9 +583,12 @@ COMMENT ON FUNCTION csstats.refresh_metrics(text) IS
 
 -------------------------------------------------------------------------------
 -- Views.  All run with the caller's rights (security_invoker): the live part
--- reads the source tables through _metrics_store_timeline (the rows of
--- csstats.timeline, read with the caller's rights), the stored part reads
--- the store tables, so row-level security on either applies.
+-- reads the source tables through _metrics_store_timeline, the stored part
+-- reads the store tables, so row-level security on either applies.
+-- _metrics_store_timeline is csstats.timeline without the WHERE of its meets
+-- branch: a UNION ALL branch with a WHERE clause is not flattened, and then a
+-- per-chat lookup scans all meets for every chat.  Its users filter
+-- at IS NOT NULL (meets that never started) themselves.
 -------------------------------------------------------------------------------
 
 CREATE VIEW csstats._metrics_store_timeline WITH (security_invoker = true) AS
@@ -577,14 +607,13 @@ CREATE VIEW csstats._metrics_store_timeline WITH (security_invoker = true) AS
 		m.id COLLATE "C", m.missed_reason,
 		NULL, NULL, NULL, NULL, NULL, NULL::text[], NULL::text[], NULL, NULL::jsonb
 	FROM csstats.meets m
-	WHERE m.started_at IS NOT NULL
 	UNION ALL
 	SELECT m.channel_id, m.chat_id, m.created_at, 3::smallint, m.person_type, NULL,
 		m.id COLLATE "C", NULL,
 		NULL, NULL, NULL, NULL, NULL, NULL::text[], NULL::text[], NULL, NULL::jsonb
 	FROM csstats.messages m;
 COMMENT ON VIEW csstats._metrics_store_timeline IS
-	'internal: the rows of csstats.timeline, read with the caller''s rights (the live part of the *_metrics_current views)';
+	'internal: csstats.timeline read with the caller''s rights, plus meets that never started (at NULL): filter at IS NOT NULL';
 
 -- A stored row is used when its stamp is not after now() and no log row
 -- names its chat (or reaches its last item): otherwise the chat is live.
@@ -615,7 +644,7 @@ CREATE VIEW csstats.chat_metrics_current WITH (security_invoker = true) AS
 				SELECT csstats.chat_metrics(t.channel_id, t.chat_id, t.at, t.seq, t.kind, t.event_id,
 					t.item_id, now()) AS r
 				FROM csstats._metrics_store_timeline t
-				WHERE t.channel_id = u.channel_id AND t.chat_id = u.id) m
+				WHERE t.channel_id = u.channel_id AND t.chat_id = u.id AND t.at IS NOT NULL) m
 		WHERE NOT EXISTS (SELECT FROM csstats.chat_metrics_store s
 			WHERE s.channel_id = u.channel_id AND s.chat_id = u.id AND s.metrics_as_of <= now()
 				AND NOT EXISTS (SELECT FROM csstats.metrics_store_log l
@@ -661,7 +690,7 @@ CREATE VIEW csstats.case_metrics_current WITH (security_invoker = true) AS
 					t.item_id, t.value, t.medium_name, t.direction, t.state, t.assignee_id, t.team_id,
 					t.manager_ids, t.tags, t.priority, t.profile, now()) AS cs
 				FROM csstats._metrics_store_timeline t
-				WHERE t.channel_id = u.channel_id AND t.chat_id = u.id) m
+				WHERE t.channel_id = u.channel_id AND t.chat_id = u.id AND t.at IS NOT NULL) m
 			CROSS JOIN LATERAL unnest(m.cs) k
 		WHERE NOT EXISTS (SELECT FROM csstats.metrics_store_chats s
 			WHERE s.channel_id = u.channel_id AND s.chat_id = u.id AND s.cases_settled

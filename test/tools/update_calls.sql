@@ -435,6 +435,7 @@ SELECT '_export_audit_refuse: UPDATE and TRUNCATE refused';
 -------------------------------------------------------------------------------
 -- covers: csstats.enable_metrics_store(text)
 -- covers: csstats._metrics_store_lock(text,boolean)
+-- covers: csstats._metrics_store_purge(text)
 SELECT 'enable_metrics_store: ' || csstats.enable_metrics_store('demo')
 	|| ' again ' || csstats.enable_metrics_store('demo');
 -- covers: csstats.refresh_metrics(text)
