@@ -155,10 +155,11 @@ CREATE TABLE csstats.case_metrics_store (
 	operation_resolution_time double precision,
 	operation_lead_time double precision,
 	metrics_as_of timestamptz NOT NULL,
+	last_item_at timestamptz NOT NULL,
 	PRIMARY KEY (channel_id, user_chat_id, user_chat_case)
 );
 COMMENT ON TABLE csstats.case_metrics_store IS
-	'case_metrics_result of the chats whose cases are all completed (no item after the stamp) as of metrics_as_of';
+	'case_metrics_result of the chats whose cases are all completed (no item after the stamp) as of metrics_as_of; last_item_at is the chat''s';
 
 SELECT pg_catalog.pg_extension_config_dump('csstats.metrics_store_channels', '');
 SELECT pg_catalog.pg_extension_config_dump('csstats.metrics_store_log', '');
@@ -514,7 +515,7 @@ BEGIN
 	GET DIAGNOSTICS settled_chats = ROW_COUNT;
 
 	INSERT INTO csstats.case_metrics_store
-	SELECT ch, k.*, stamp
+	SELECT ch, k.*, stamp, c.last_at
 	FROM _ms_calc c JOIN csstats.metrics_store_chats s ON s.channel_id = ch AND s.chat_id = c.chat_id
 		CROSS JOIN LATERAL unnest(c.cases) k
 	WHERE s.cases_settled;
@@ -675,12 +676,11 @@ CREATE VIEW csstats.case_metrics_current WITH (security_invoker = true) AS
 			c.operation_avg_reply_time, c.operation_resolution_time, c.operation_lead_time,
 			c.metrics_as_of, true AS from_store
 		FROM csstats.case_metrics_store c
-			JOIN csstats.metrics_store_chats s ON s.channel_id = c.channel_id AND s.chat_id = c.user_chat_id
-		WHERE s.cases_settled AND s.metrics_as_of <= now()
+		WHERE c.metrics_as_of <= now()
 			AND NOT EXISTS (SELECT FROM csstats.metrics_store_log l
-				WHERE l.channel_id = s.channel_id AND l.chat_id = s.chat_id)
+				WHERE l.channel_id = c.channel_id AND l.chat_id = c.user_chat_id)
 			AND NOT EXISTS (SELECT FROM csstats.metrics_store_log l
-				WHERE l.channel_id = s.channel_id AND l.chat_id IS NULL AND s.last_item_at >= l.from_at)
+				WHERE l.channel_id = c.channel_id AND l.chat_id IS NULL AND c.last_item_at >= l.from_at)
 		UNION ALL
 		SELECT u.channel_id, k.*, now(), false
 		FROM csstats.user_chats u
