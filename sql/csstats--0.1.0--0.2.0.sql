@@ -736,7 +736,7 @@ END;
 COMMENT ON FUNCTION csstats.daily_summary(timestamptz, timestamptz, timestamptz) IS
 	'per channel and local day: chats created, waiting time p50 and p90 (seconds), over every channel of the database';
 -- == metrics store ==
--- The metric store of 90_metrics_store.sql (docs/metrics_store.md), new in 0.2.0.
+-- The metric store of 92_metrics_store.sql (docs/metrics_store.md), new in 0.2.0.
 /*
  * The metric store (docs/metrics_store.md): chat and case metrics kept for
  * the chats and cases that no longer depend on the clock, so dashboards read

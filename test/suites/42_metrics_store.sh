@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The metric store (sql/install/90_metrics_store.sql, docs/metrics_store.md):
+# The metric store (sql/install/92_metrics_store.sql, docs/metrics_store.md):
 # test/tools/metrics_store_check.py makes many rounds of random changes to a
 # generated channel (messages, events, meets, chats, back-dated and
 # future-dated rows, calendar and time zone edits, a bulk COPY, TRUNCATEs)

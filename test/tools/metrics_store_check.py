@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Randomized check of the metric store (sql/install/90_metrics_store.sql).
+"""Randomized check of the metric store (sql/install/92_metrics_store.sql).
 
     metrics_store_check.py SEED ROUNDS
 

@@ -431,7 +431,7 @@ $$;
 SELECT '_export_audit_refuse: UPDATE and TRUNCATE refused';
 
 -------------------------------------------------------------------------------
--- the metric store (90_metrics_store.sql): opt in, log, refresh, views
+-- the metric store (92_metrics_store.sql): opt in, log, refresh, views
 -------------------------------------------------------------------------------
 -- covers: csstats.enable_metrics_store(text)
 -- covers: csstats._metrics_store_lock(text,boolean)
