@@ -1,17 +1,17 @@
 -- Demo: a metrics summary of the 'demo' channel, per assignee (the assignee
--- replayed at each case's end), from the case-level aggregate.  Times are
--- minutes; "op" columns count operating hours only.  p50/p90 come from the
--- DDSketch percentile aggregate (within 1% of percentile_cont).
+-- replayed at each case's end), from the metric store: the channel is opted
+-- in and refreshed, and csstats.case_metrics_current answers (stored rows for
+-- completed cases, the live aggregate for the rest; equal to computing every
+-- case live at now()).  Times are minutes; "op" columns count operating hours
+-- only.  p50/p90 come from the DDSketch percentile aggregate (within 1% of
+-- percentile_cont).
 \echo
-\echo 'Metrics of the demo channel per assignee (minutes; op = operating hours only)'
-WITH cases AS (
-	SELECT c.*
-	FROM (SELECT csstats.case_metrics(t) AS cs
-		  FROM csstats.timeline t WHERE t.channel_id = 'demo' GROUP BY t.channel_id, t.chat_id) s,
-		 unnest(s.cs) c
-)
-SELECT CASE WHEN grouping(coalesce(m.name, cases.assignee_id, '(unassigned)')) = 1 THEN '(all)'
-		ELSE coalesce(m.name, cases.assignee_id, '(unassigned)') END AS assignee,
+\echo 'The metric store: opt the demo channel in and refresh it (pg_cron would do this every minute)'
+SELECT csstats.enable_metrics_store('demo') AS enabled;
+SELECT channel, status, recomputed_chats, settled_chats, stored_cases FROM csstats.refresh_metrics('demo');
+\echo 'Metrics of the demo channel per assignee (minutes; op = operating hours only), from the store'
+SELECT CASE WHEN grouping(coalesce(cases.assignee_name, cases.assignee_id, '(unassigned)')) = 1 THEN '(all)'
+		ELSE coalesce(cases.assignee_name, cases.assignee_id, '(unassigned)') END AS assignee,
 	count(DISTINCT cases.user_chat_id) AS chats,
 	count(*) AS cases,
 	round((csstats.approx_percentiles(cases.waiting_time, '{0.5,0.9}'))[1]::numeric / 60, 1) AS wait_p50,
@@ -25,10 +25,12 @@ SELECT CASE WHEN grouping(coalesce(m.name, cases.assignee_id, '(unassigned)')) =
 	round(avg(cases.operation_resolution_time)::numeric / 60, 1) AS op_avg_resolution,
 	sum(cases.missed_count) AS missed,
 	count(*) FILTER (WHERE cases.user_chat_case_state = 'inProgress') AS in_progress
-FROM cases
-LEFT JOIN csstats.managers m ON m.channel_id = 'demo' AND m.id = cases.assignee_id
-GROUP BY ROLLUP (coalesce(m.name, cases.assignee_id, '(unassigned)'))
-ORDER BY grouping(coalesce(m.name, cases.assignee_id, '(unassigned)')), cases DESC;
+FROM csstats.case_metrics_current cases
+WHERE cases.channel_id = 'demo'
+GROUP BY ROLLUP (coalesce(cases.assignee_name, cases.assignee_id, '(unassigned)'))
+ORDER BY grouping(coalesce(cases.assignee_name, cases.assignee_id, '(unassigned)')), cases DESC;
+SELECT stored_chats, stored_cases, backlog_changes, last_refresh_duration
+FROM csstats.metrics_store_freshness WHERE channel_id = 'demo';
 
 \echo 'Chat level (latest open period of each chat), whole channel'
 SELECT count(*) AS chats,

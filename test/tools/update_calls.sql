@@ -449,6 +449,42 @@ FROM csstats.inbox_counts('demo', :as_of, 60);
 SELECT 'inbox_counts now: ' || string_agg(scope || '/' || coalesce(key, '-') || '/' || state || '=' || chats, ' '
 	ORDER BY scope, key, state)
 FROM csstats.inbox_counts('demo');
+-------------------------------------------------------------------------------
+-- the metric store (92_metrics_store.sql): opt in, log, refresh, views
+-------------------------------------------------------------------------------
+-- covers: csstats.enable_metrics_store(text)
+-- covers: csstats._metrics_store_lock(text,boolean)
+-- covers: csstats._metrics_store_purge(text)
+SELECT 'enable_metrics_store: ' || csstats.enable_metrics_store('demo')
+	|| ' again ' || csstats.enable_metrics_store('demo');
+-- covers: csstats.refresh_metrics(text)
+-- covers: csstats._refresh_metrics_channel(text)
+SELECT 'refresh_metrics: ' || channel || ' ' || status || ' changes ' || changes || ' chats '
+	|| recomputed_chats || ' settled ' || settled_chats || ' cases ' || stored_cases
+FROM csstats.refresh_metrics('demo');
+-- covers: csstats._metrics_store_log_changes()
+UPDATE csstats.user_chats SET name = name
+WHERE channel_id = 'demo' AND id = (SELECT min(id) FROM csstats.user_chats WHERE channel_id = 'demo');
+-- covers: csstats._metrics_store_calendar_changed()
+INSERT INTO csstats.holidays (channel_id, day, name) VALUES ('demo', '2025-01-20', 'update calls')
+ON CONFLICT DO NOTHING;
+SELECT 'metrics_store_log: ' || count(*) || ' rows, ' || count(*) FILTER (WHERE chat_id IS NULL)
+	|| ' channel-wide from ' || coalesce(min(from_at)::text, '-')
+FROM csstats.metrics_store_log;
+SELECT 'metrics_store_freshness: ' || channel_id || ' backlog ' || backlog_changes || ' stored '
+	|| stored_chats || ' chats ' || stored_cases || ' cases'
+FROM csstats.metrics_store_freshness;
+SELECT 'chat_metrics_current: ' || count(*) || ' rows, ' || count(*) FILTER (WHERE from_store)
+	|| ' stored, waiting ' || round(sum(waiting_time)::numeric, 3)
+FROM csstats.chat_metrics_current;
+SELECT 'case_metrics_current: ' || count(*) || ' rows, ' || count(*) FILTER (WHERE from_store)
+	|| ' stored, lead ' || round(sum(lead_time)::numeric, 3)
+FROM csstats.case_metrics_current;
+SELECT 'refresh_metrics (all): ' || channel || ' ' || status || ' changes ' || changes || ' chats '
+	|| recomputed_chats FROM csstats.refresh_metrics();
+-- covers: csstats.disable_metrics_store(text)
+SELECT 'disable_metrics_store: ' || csstats.disable_metrics_store('demo')
+	|| ' again ' || csstats.disable_metrics_store('demo');
 
 SELECT 'calls: done';
 
