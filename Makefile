@@ -23,7 +23,15 @@ OBJS = \
 	src/core/timeline.o \
 	src/core/tlpack.o \
 	src/export.o \
+	src/export_settings.o \
+	src/export_errors.o \
+	src/export_catalog.o \
 	src/export_sheets.o \
+	src/doc_writer_xlsx.o \
+	src/doc_writer_json.o \
+	src/close_thread.o \
+	src/export_tmp.o \
+	src/export_encrypt.o \
 	src/export_file.o \
 	src/audit.o \
 	src/audit_worker.o \
