@@ -19,7 +19,8 @@ OBJS = \
 	src/select.o \
 	src/calendar.o \
 	src/core/calendar.o \
-	src/metrics.o \
+	src/metrics_state.o \
+	src/metrics_final.o \
 	src/core/timeline.o \
 	src/core/tlpack.o \
 	src/export.o \
