@@ -16,9 +16,9 @@ OBJS = \
 	src/core/demo_gen.o \
 	src/sketch.o \
 	src/core/ddsketch.o \
-	src/select.o \
+	src/tag_match.o \
 	src/calendar.o \
-	src/core/calendar.o \
+	src/core/schedule.o \
 	src/metrics_state.o \
 	src/metrics_final.o \
 	src/core/timeline.o \

@@ -154,7 +154,7 @@ $$;
 COMMENT ON FUNCTION csstats.parse_chat_filters(jsonb, timestamptz, timestamptz) IS
 	'validates the jsonb chat filters of export.md (and that since <= until); an unknown key, a wrong type or an unknown value is an error naming it';
 
--- Tag hierarchy matching (src/select.c): a pattern matches a tag equal to it
+-- Tag hierarchy matching (src/tag_match.c): a pattern matches a tag equal to it
 -- or one of its children ('delivery' matches 'delivery/late', not 'deliveryman').
 CREATE FUNCTION csstats.tags_match_any(tags text[], patterns text[])
 	RETURNS boolean

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * calendar.c
+ * schedule.c
  *	  Compiled operating-hours calendar (pure C, no PostgreSQL headers).
  *
  * Representation.  Business time is a set of instants.  The compiled
@@ -21,11 +21,11 @@
  *
  * Then business_seconds(a, b) = F(b) - F(a): two binary searches, whatever
  * the span.  Outside the window the calendar is exactly periodic with
- * period 400 Gregorian years (see calendar.h), so F(t + P) = F(t) + Q.
+ * period 400 Gregorian years (see schedule.h), so F(t + P) = F(t) + Q.
  *
  *-------------------------------------------------------------------------
  */
-#include "calendar.h"
+#include "schedule.h"
 
 #include <math.h>
 #include <stdarg.h>

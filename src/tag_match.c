@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * select.c
+ * tag_match.c
  *	  Tag matching for the chat filters (sql/install/55_select.sql).
  *
  *	  Tags form a hierarchy by '/': a pattern matches a tag equal to it or
