@@ -57,10 +57,17 @@ CoreObjectCallback(void *arg)
 	o->obj = NULL;
 }
 
+/* Track obj, the result of a core constructor: NULL is out of memory. */
 static CoreObject *
 CoreObjectTrack(void *obj, void (*free_fn) (void *))
 {
-	CoreObject *o = palloc0(sizeof(CoreObject));
+	CoreObject *o;
+
+	if (obj == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	o = palloc0(sizeof(CoreObject));
 
 	o->obj = obj;
 	o->free_fn = free_fn;
@@ -161,10 +168,6 @@ ExportEncrypt(ExportRequest *req, const char *plain_path, const char *tmpdir,
 					(errcode_for_file_access(),
 					 errmsg("could not open file \"%s\": %m", plain_path)));
 		ctx = CoreObjectTrack(cs_agile_ctx_new(), AgileFree);
-		if (ctx->obj == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of memory")));
 		rc = cs_agile_encrypt_fd((cs_agile_ctx *) ctx->obj, in_fd, out_fd,
 								 req->password, &opts, &err);
 		CoreObjectRelease(ctx);
@@ -184,10 +187,6 @@ ExportEncrypt(ExportRequest *req, const char *plain_path, const char *tmpdir,
 		opts.check = ZipCheckInterrupts;
 		snprintf(zip_path, sizeof(zip_path), "%s/export.zip", tmpdir);
 		z = CoreObjectTrack(cs_zip_new(), ZipFree);
-		if (z->obj == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of memory")));
 		rc = cs_zip_write((cs_zip *) z->obj, plain_path, zip_path,
 						  req->password, &opts, &err);
 		CoreObjectRelease(z);
