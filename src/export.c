@@ -11,10 +11,10 @@
  *	  the same four with generate_password => true (84_export_generated.sql):
  *	  a server-made password, returned with the file or the audit id
  *
- *	  and their settings.  One export is: validate every argument (nothing
- *	  is read before the request is known to be acceptable), check the
- *	  manager's permission and the limits, write the plaintext document into
- *	  a private temporary directory while reading each sheet once, encrypt
+ *	  One export is: validate every argument (nothing is read before the
+ *	  request is known to be acceptable), check the manager's permission
+ *	  and the limits, write the plaintext document into a private
+ *	  temporary directory while reading each sheet once, encrypt
  *	  it, hash it, commit the audit row in a transaction of its own (the
  *	  audit worker, audit_worker.c) and only then hand out the result.  An
  *	  error before that point leaves no file and no "delivered" row: the
