@@ -16,14 +16,23 @@ OBJS = \
 	src/core/demo_gen.o \
 	src/sketch.o \
 	src/core/ddsketch.o \
-	src/select.o \
+	src/tag_match.o \
 	src/calendar.o \
-	src/core/calendar.o \
-	src/metrics.o \
+	src/core/schedule.o \
+	src/metrics_state.o \
+	src/metrics_final.o \
 	src/core/timeline.o \
 	src/core/tlpack.o \
 	src/export.o \
+	src/export_settings.o \
+	src/export_errors.o \
+	src/export_catalog.o \
 	src/export_sheets.o \
+	src/doc_writer_xlsx.o \
+	src/doc_writer_json.o \
+	src/close_thread.o \
+	src/export_tmp.o \
+	src/export_encrypt.o \
 	src/export_file.o \
 	src/audit.o \
 	src/audit_worker.o \

@@ -3,7 +3,7 @@
  * calendar.h
  *	  PostgreSQL glue of the operating-hours calendar: loads a channel's
  *	  schedule (csstats.channels.timezone, operating_hours, holidays,
- *	  special_hours), compiles it with the pure core (core/calendar.h) and
+ *	  special_hours), compiles it with the pure core (core/schedule.h) and
  *	  caches it in the backend.
  *
  *-------------------------------------------------------------------------
@@ -11,7 +11,7 @@
 #ifndef CSSTATS_CALENDAR_H
 #define CSSTATS_CALENDAR_H
 
-#include "core/calendar.h"
+#include "schedule.h"
 
 /*
  * The compiled schedule of a channel: loaded on first use, re-loaded after

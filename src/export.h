@@ -3,12 +3,18 @@
  * export.h
  *	  Declarations shared by the export files:
  *
- *	  export.c          SQL entry points, settings, argument validation
- *	  export_sheets.c   the sheet catalog and the cursor -> XLSX/JSON loop
- *	  export_file.c     private temp directory, server-file output, bytea
+ *	  export.c          SQL entry points, argument validation
+ *	  export_settings.c the export settings and the password rules
+ *	  export_sheets.c   the cursor -> document loop (ExportWriteDocument)
  *	  audit.c           the privileged audit append
  *	  owner.c           one SPI statement as the extension owner
  *	  password_store.c  stored passwords, encrypted with a server key file
+ *
+ *	  The other export files have headers of their own: export_catalog.h
+ *	  (sheets, headers), doc_writer.h (XLSX/JSON writers), close_thread.h,
+ *	  export_tmp.h (private directory), export_encrypt.h (encryption,
+ *	  read-back), export_file.h (server file), export_errors.h (core errors,
+ *	  interrupts).
  *
  *-------------------------------------------------------------------------
  */
@@ -18,8 +24,6 @@
 #include "datatype/timestamp.h"
 #include "pgtime.h"
 #include "utils/jsonb.h"
-
-#include "cserr.h"
 
 typedef enum ExportKind
 {
@@ -68,7 +72,8 @@ typedef struct ExportCounts
 	int64		rows[EXPORT_MAX_SHEETS];
 } ExportCounts;
 
-/* settings (export.c) */
+/* settings and the password rules (export_settings.c) */
+#define PASSWORD_MAX	255
 extern char *csstats_export_directory;
 extern int	csstats_max_chats_per_export;
 extern int	csstats_max_cases_per_export;
@@ -81,26 +86,6 @@ extern void ExportCheckPassword(const char *pw);
 /* export_sheets.c */
 extern void ExportWriteDocument(ExportRequest *req, const char *path,
 								const char *tmpdir, ExportCounts *counts);
-extern char *ExportHeaderName(const char *sheet, const char *column);
-extern int	ExportCheckInterrupts(void *arg);
-extern void ExportCoreError(const char *what, const cs_err *err);
-
-/* export_file.c */
-typedef struct ExportTempDir ExportTempDir;
-extern ExportTempDir *ExportTempDirCreate(void);
-extern const char *ExportTempDirPath(ExportTempDir *t);
-extern void ExportTempDirRemove(ExportTempDir *t);
-extern void ExportTempDirDisown(const char *path);
-extern void ExportRemoveFlatDir(const char *dir, bool may_log);
-extern void ExportEncrypt(ExportRequest *req, const char *plain_path,
-						  const char *tmpdir, int out_fd);
-extern bytea *ExportReadFile(int fd, bool want_bytea, int64 *size, char *sha256_hex);
-extern bool ExportFileNameValid(const char *name, const char **why);
-extern int	ExportOutputOpen(void);
-extern void ExportOutputSeal(int64 *size, char *sha256_hex);
-extern void ExportOutputPublish(const char *final_name);
-extern void ExportOutputCheckFree(const char *final_name);
-extern void ExportCheckTempLimit(const char *dir);
 
 /* owner.c */
 extern Oid	ExportExtensionOwner(void);

@@ -133,6 +133,23 @@ CREATE VIEW csstats.timeline AS
 	FROM csstats.messages m;
 COMMENT ON VIEW csstats.timeline IS
 	'messages, chat_events, meets and the chat row merged; order by (at, seq, event_id, item_id)';
+COMMENT ON COLUMN csstats.timeline.channel_id IS 'the channel (tenant)';
+COMMENT ON COLUMN csstats.timeline.chat_id IS 'the chat (user_chats.id)';
+COMMENT ON COLUMN csstats.timeline.at IS 'when: the chat''s created_at, the event''s at, the meet''s started_at (meets without one are left out), the message''s created_at';
+COMMENT ON COLUMN csstats.timeline.seq IS 'rank among the items at the same instant: 0 the chat row, 1 chat_events, 2 meets, 3 messages';
+COMMENT ON COLUMN csstats.timeline.kind IS '''chat'' (the chat row), the chat_events kind, ''meet'', or the message''s person_type (user, manager, bot)';
+COMMENT ON COLUMN csstats.timeline.event_id IS 'chat_events.id (events only): the order of events at the same instant';
+COMMENT ON COLUMN csstats.timeline.item_id IS 'meets.id or messages.id, C collation: the order of meets and messages at the same instant';
+COMMENT ON COLUMN csstats.timeline.value IS 'chat_events.value, or the meet''s missed_reason';
+COMMENT ON COLUMN csstats.timeline.medium_name IS 'chat row only: the chat''s user_chats.medium_name';
+COMMENT ON COLUMN csstats.timeline.direction IS 'chat row only: the chat''s user_chats.direction';
+COMMENT ON COLUMN csstats.timeline.state IS 'chat row only: the current user_chats.state, used for a case where no chat_events say otherwise';
+COMMENT ON COLUMN csstats.timeline.assignee_id IS 'chat row only: the current user_chats.assignee_id, used for a case where no chat_events say otherwise';
+COMMENT ON COLUMN csstats.timeline.team_id IS 'chat row only: the current user_chats.team_id, used for a case where no chat_events say otherwise';
+COMMENT ON COLUMN csstats.timeline.manager_ids IS 'chat row only: the current user_chats.manager_ids, used for a case where no chat_events say otherwise';
+COMMENT ON COLUMN csstats.timeline.tags IS 'chat row only: the current user_chats.tags, used for a case where no chat_events say otherwise';
+COMMENT ON COLUMN csstats.timeline.priority IS 'chat row only: the current user_chats.priority, used for a case where no chat_events say otherwise';
+COMMENT ON COLUMN csstats.timeline.profile IS 'chat row only: the current user_chats.profile, used for a case where no chat_events say otherwise';
 
 -------------------------------------------------------------------------------
 -- The aggregates.  One group = one chat (GROUP BY channel_id, chat_id: chat

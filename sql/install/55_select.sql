@@ -154,7 +154,7 @@ $$;
 COMMENT ON FUNCTION csstats.parse_chat_filters(jsonb, timestamptz, timestamptz) IS
 	'validates the jsonb chat filters of export.md (and that since <= until); an unknown key, a wrong type or an unknown value is an error naming it';
 
--- Tag hierarchy matching (src/select.c): a pattern matches a tag equal to it
+-- Tag hierarchy matching (src/tag_match.c): a pattern matches a tag equal to it
 -- or one of its children ('delivery' matches 'delivery/late', not 'deliveryman').
 CREATE FUNCTION csstats.tags_match_any(tags text[], patterns text[])
 	RETURNS boolean
@@ -214,3 +214,29 @@ END
 $$;
 COMMENT ON FUNCTION csstats.select_chats(text, timestamptz, timestamptz, jsonb) IS
 	'the chats of a channel created in [since, until) (NULL = unbounded) that pass the jsonb filters, oldest first; caller''s rights';
+
+-- "The selected chats" of every sheet (sql/install/60_sheets.sql,
+-- 70_sheets_related.sql), written once: select_chats created at or before
+-- as_of (NULL: now()), numbered oldest first (ord), with the columns the
+-- sheets join on.  A SQL-standard body without a SET clause, so the planner
+-- inlines it into the sheet, and the sheet into its caller's query: ord
+-- stays the function scan's ordinality, a sort key the planner knows is
+-- presorted (the Message data sheet streams in chat order).
+CREATE FUNCTION csstats._selected_chats(channel_id text, since timestamptz,
+		until timestamptz, filters jsonb, as_of timestamptz)
+	RETURNS TABLE (
+		id text,
+		user_id text,
+		team_id text,
+		marketing_id text,
+		created_at timestamptz,
+		ord bigint)
+	LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT c.id, c.user_id, c.team_id, c.marketing_id, c.created_at, c.ordinality
+	FROM csstats.select_chats(_selected_chats.channel_id, _selected_chats.since,
+			_selected_chats.until, _selected_chats.filters) WITH ORDINALITY AS c
+	WHERE c.created_at <= coalesce(_selected_chats.as_of, pg_catalog.now());
+END;
+COMMENT ON FUNCTION csstats._selected_chats(text, timestamptz, timestamptz, jsonb, timestamptz) IS
+	'internal: the selected chats of a sheet (select_chats created at or before as_of), numbered oldest first; inlinable';

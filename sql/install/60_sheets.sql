@@ -141,10 +141,9 @@ DECLARE
 	ids text[];
 BEGIN
 	-- the selection, oldest first (validates the filters and the range)
-	SELECT coalesce(array_agg(c.id ORDER BY c.created_at, c.id), '{}') INTO ids
-	FROM csstats.select_chats(user_chat_sheet.channel_id, user_chat_sheet.since,
-		user_chat_sheet.until, user_chat_sheet.filters) c
-	WHERE c.created_at <= asof;
+	SELECT coalesce(array_agg(c.id ORDER BY c.ord), '{}') INTO ids
+	FROM csstats._selected_chats(user_chat_sheet.channel_id, user_chat_sheet.since,
+		user_chat_sheet.until, user_chat_sheet.filters, asof) c;
 
 	RETURN QUERY EXECUTE format($q$
 	WITH m AS (

@@ -16,7 +16,8 @@
  *   (channel_id, since DEFAULT NULL, until DEFAULT NULL, filters DEFAULT '{}', as_of DEFAULT now())
  * and "the selected chats" are exactly those of user_chat_sheet:
  * csstats.select_chats(channel_id, since, until, filters) created at or
- * before as_of.  Columns are the seeds' data names in snake_case, in the
+ * before as_of, written once as csstats._selected_chats (55_select.sql).
+ * Columns are the seeds' data names in snake_case, in the
  * seeds' order; the users' profile is one profile jsonb column (the export
  * flattens it in csstats.user_sheet_profile_keys order).
  *
@@ -100,9 +101,8 @@ BEGIN ATOMIC
 		AND (u.created_at IS NULL OR u.created_at <= coalesce(user_sheet.as_of, pg_catalog.now()))
 		AND u.id IN (
 			SELECT c.user_id
-			FROM csstats.select_chats(user_sheet.channel_id, user_sheet.since,
-					user_sheet.until, user_sheet.filters) c
-			WHERE c.created_at <= coalesce(user_sheet.as_of, pg_catalog.now()))
+			FROM csstats._selected_chats(user_sheet.channel_id, user_sheet.since,
+					user_sheet.until, user_sheet.filters, user_sheet.as_of) c)
 	ORDER BY u.id COLLATE pg_catalog."C";
 END;
 COMMENT ON FUNCTION csstats.user_sheet(text, timestamptz, timestamptz, jsonb, timestamptz) IS
@@ -157,14 +157,13 @@ CREATE FUNCTION csstats.workflow_sheet(channel_id text, since timestamptz DEFAUL
 	LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 	SELECT w.workflow_id, w.revision_id, w.section_path, w.cause_of_end
-	FROM csstats.select_chats(workflow_sheet.channel_id, workflow_sheet.since,
-			workflow_sheet.until, workflow_sheet.filters) WITH ORDINALITY AS c
+	FROM csstats._selected_chats(workflow_sheet.channel_id, workflow_sheet.since,
+			workflow_sheet.until, workflow_sheet.filters, workflow_sheet.as_of) AS c
 		JOIN csstats.workflow_runs w
 			ON w.channel_id = workflow_sheet.channel_id AND w.chat_id = c.id
 	WHERE csstats._sheet_arguments_valid(workflow_sheet.channel_id, workflow_sheet.since,
 			workflow_sheet.until, workflow_sheet.filters)
-		AND c.created_at <= coalesce(workflow_sheet.as_of, pg_catalog.now())
-	ORDER BY c.ordinality, w.workflow_id COLLATE pg_catalog."C",
+	ORDER BY c.ord, w.workflow_id COLLATE pg_catalog."C",
 		w.revision_id COLLATE pg_catalog."C", w.section_path, w.cause_of_end;
 END;
 COMMENT ON FUNCTION csstats.workflow_sheet(text, timestamptz, timestamptz, jsonb, timestamptz) IS
@@ -183,14 +182,13 @@ CREATE FUNCTION csstats.support_bot_sheet(channel_id text, since timestamptz DEF
 	LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 	SELECT s.support_bot_id, s.revision_id, s.section_path
-	FROM csstats.select_chats(support_bot_sheet.channel_id, support_bot_sheet.since,
-			support_bot_sheet.until, support_bot_sheet.filters) WITH ORDINALITY AS c
+	FROM csstats._selected_chats(support_bot_sheet.channel_id, support_bot_sheet.since,
+			support_bot_sheet.until, support_bot_sheet.filters, support_bot_sheet.as_of) AS c
 		JOIN csstats.support_bot_runs s
 			ON s.channel_id = support_bot_sheet.channel_id AND s.chat_id = c.id
 	WHERE csstats._sheet_arguments_valid(support_bot_sheet.channel_id, support_bot_sheet.since,
 			support_bot_sheet.until, support_bot_sheet.filters)
-		AND c.created_at <= coalesce(support_bot_sheet.as_of, pg_catalog.now())
-	ORDER BY c.ordinality, s.support_bot_id COLLATE pg_catalog."C",
+	ORDER BY c.ord, s.support_bot_id COLLATE pg_catalog."C",
 		s.revision_id COLLATE pg_catalog."C", s.section_path;
 END;
 COMMENT ON FUNCTION csstats.support_bot_sheet(text, timestamptz, timestamptz, jsonb, timestamptz) IS
@@ -220,9 +218,8 @@ BEGIN ATOMIC
 		AND (mk.created_at IS NULL OR mk.created_at <= coalesce(marketing_sheet.as_of, pg_catalog.now()))
 		AND mk.id IN (
 			SELECT c.marketing_id
-			FROM csstats.select_chats(marketing_sheet.channel_id, marketing_sheet.since,
-					marketing_sheet.until, marketing_sheet.filters) c
-			WHERE c.created_at <= coalesce(marketing_sheet.as_of, pg_catalog.now()))
+			FROM csstats._selected_chats(marketing_sheet.channel_id, marketing_sheet.since,
+					marketing_sheet.until, marketing_sheet.filters, marketing_sheet.as_of) c)
 	ORDER BY mk.id COLLATE pg_catalog."C";
 END;
 COMMENT ON FUNCTION csstats.marketing_sheet(text, timestamptz, timestamptz, jsonb, timestamptz) IS
@@ -291,9 +288,8 @@ BEGIN ATOMIC
 		AND t.channel_id = team_sheet.channel_id
 		AND t.id IN (
 			SELECT c.team_id
-			FROM csstats.select_chats(team_sheet.channel_id, team_sheet.since,
-					team_sheet.until, team_sheet.filters) c
-			WHERE c.created_at <= coalesce(team_sheet.as_of, pg_catalog.now()))
+			FROM csstats._selected_chats(team_sheet.channel_id, team_sheet.since,
+					team_sheet.until, team_sheet.filters, team_sheet.as_of) c)
 	ORDER BY t.id COLLATE pg_catalog."C";
 END;
 COMMENT ON FUNCTION csstats.team_sheet(text, timestamptz, timestamptz, jsonb, timestamptz) IS
@@ -373,15 +369,14 @@ CREATE FUNCTION csstats.message_sheet(channel_id text, since timestamptz DEFAULT
 	LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 	SELECT m.chat_id, m.person_type, m.person_id, m.created_at, m.plain_text
-	FROM csstats.select_chats(message_sheet.channel_id, message_sheet.since,
-			message_sheet.until, message_sheet.filters) WITH ORDINALITY AS c
+	FROM csstats._selected_chats(message_sheet.channel_id, message_sheet.since,
+			message_sheet.until, message_sheet.filters, message_sheet.as_of) AS c
 		JOIN csstats.messages m
 			ON m.channel_id = message_sheet.channel_id AND m.chat_id = c.id
 	WHERE csstats._sheet_arguments_valid(message_sheet.channel_id, message_sheet.since,
 			message_sheet.until, message_sheet.filters)
-		AND c.created_at <= coalesce(message_sheet.as_of, pg_catalog.now())
 		AND m.created_at <= coalesce(message_sheet.as_of, pg_catalog.now())
-	ORDER BY c.ordinality, m.created_at, m.id COLLATE pg_catalog."C";
+	ORDER BY c.ord, m.created_at, m.id COLLATE pg_catalog."C";
 END;
 COMMENT ON FUNCTION csstats.message_sheet(text, timestamptz, timestamptz, jsonb, timestamptz) IS
 	'Message data sheet (seeds 001, 003, 004): the messages of the selected chats created at or before as_of, by chat then time; inlinable, streams through a cursor; caller''s rights';
@@ -413,16 +408,15 @@ BEGIN ATOMIC
 	SELECT mt.id, mt.user_chat_id, mt.started_at, mt.ended_at, mt.engaged_at,
 		mt.from_number, mt.to_number, mt.direction, mt.missed_reason, mt.duration, mt.type,
 		mt.primary_number, mt.representative_number
-	FROM csstats.select_chats(user_chat_meet_sheet.channel_id, user_chat_meet_sheet.since,
-			user_chat_meet_sheet.until, user_chat_meet_sheet.filters) WITH ORDINALITY AS c
+	FROM csstats._selected_chats(user_chat_meet_sheet.channel_id, user_chat_meet_sheet.since,
+			user_chat_meet_sheet.until, user_chat_meet_sheet.filters, user_chat_meet_sheet.as_of) AS c
 		JOIN csstats.meets mt
 			ON mt.channel_id = user_chat_meet_sheet.channel_id AND mt.user_chat_id = c.id
 	WHERE csstats._sheet_arguments_valid(user_chat_meet_sheet.channel_id, user_chat_meet_sheet.since,
 			user_chat_meet_sheet.until, user_chat_meet_sheet.filters)
-		AND c.created_at <= coalesce(user_chat_meet_sheet.as_of, pg_catalog.now())
 		AND (mt.started_at IS NULL
 			OR mt.started_at <= coalesce(user_chat_meet_sheet.as_of, pg_catalog.now()))
-	ORDER BY c.ordinality, mt.started_at, mt.id COLLATE pg_catalog."C";
+	ORDER BY c.ord, mt.started_at, mt.id COLLATE pg_catalog."C";
 END;
 COMMENT ON FUNCTION csstats.user_chat_meet_sheet(text, timestamptz, timestamptz, jsonb, timestamptz) IS
 	'UserChat meet data sheet (seeds 001, 004): the meets of the selected chats started at or before as_of; caller''s rights';

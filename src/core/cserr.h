@@ -57,7 +57,7 @@ extern cs_status cs_err_set(cs_err *err, cs_status code, const char *fmt,...)
 
 /*
  * The text of errno value errnum, thread-safe (strerror_r, never strerror:
- * the workbook close runs in a helper thread, see export_sheets.c); buf
+ * the workbook close runs in a helper thread, see close_thread.c); buf
  * (256 bytes is plenty) may or may not hold the result.
  */
 extern const char *cs_strerror(int errnum, char *buf, size_t len);

@@ -108,7 +108,7 @@ extern cs_status cs_xlsx_datetime_local(cs_xlsx *x, int64_t local_usec, cs_err *
 /*
  * Write the file.  Call cs_xlsx_free() afterwards in every case.  Keeps no
  * static state and formats errno with strerror_r, so it may run in a helper
- * thread (the backend does, see export_sheets.c).  Failing to create the
+ * thread (the backend does, see close_thread.c).  Failing to create the
  * file or a temporary file is CS_ERR_IO with err->sys_errno.
  */
 extern cs_status cs_xlsx_close(cs_xlsx *x, cs_err *err);

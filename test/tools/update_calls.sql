@@ -224,6 +224,9 @@ SELECT 'sheet_chat_condition: ' || csstats.sheet_chat_condition('demo', '{a,b}')
 		(SELECT array_agg(c.id) FROM csstats.user_chats c WHERE c.channel_id = 'demo'));
 -- covers: csstats._sheet_arguments_valid(text,timestamp with time zone,timestamp with time zone,jsonb)
 SELECT '_sheet_arguments_valid: ' || csstats._sheet_arguments_valid('demo', NULL, NULL, '{}')::text;
+-- covers: csstats._selected_chats(text,timestamp with time zone,timestamp with time zone,jsonb,timestamp with time zone)
+SELECT '_selected_chats: ' || count(*) || ' ' || md5(string_agg(c.id || ':' || c.ord, ',' ORDER BY c.ord))
+FROM csstats._selected_chats('demo', '2025-02-01', '2025-05-01', '{"states": ["closed"]}', :as_of) c;
 
 -------------------------------------------------------------------------------
 -- the sheets: row count and a checksum of every row, as of a fixed instant

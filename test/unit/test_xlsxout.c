@@ -226,7 +226,7 @@ test_discard_and_errors(void **state)
 }
 
 /*
- * The backend closes the workbook in a helper thread (export_sheets.c): the
+ * The backend closes the workbook in a helper thread (close_thread.c): the
  * close must fail cleanly there too, its errno text formatted thread-safely
  * into err (strerror_r) while other threads format other errors.  Here the
  * private directory disappears between the last row and the close.

@@ -1,10 +1,11 @@
 /*-------------------------------------------------------------------------
  *
- * calendar.h
- *	  Operating-hours calendar of a channel: a compiled, immutable schedule
- *	  that answers "how many real seconds of [a, b) are inside operating
- *	  hours" and "is the channel open at t" in O(log n), independent of the
- *	  length of the span.
+ * schedule.h
+ *	  The operating-hours schedule of a channel (the calendar core): a
+ *	  compiled, immutable schedule that answers "how many real seconds of
+ *	  [a, b) are inside operating hours" and "is the channel open at t" in
+ *	  O(log n), independent of the length of the span.  (The PostgreSQL
+ *	  glue that loads and caches it is src/calendar.c.)
  *
  * Pure C (no PostgreSQL headers).  Times are int64 microseconds since
  * 2000-01-01 00:00 UTC, exactly PostgreSQL's TimestampTz, with INT64_MIN
@@ -40,8 +41,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef CSSTATS_CORE_CALENDAR_H
-#define CSSTATS_CORE_CALENDAR_H
+#ifndef CSSTATS_CORE_SCHEDULE_H
+#define CSSTATS_CORE_SCHEDULE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -129,4 +130,4 @@ extern int64_t cal_local_to_utc(const cal_schedule *s, int64_t local_us);
 extern int32_t cal_days_from_civil(int64_t y, int m, int d);
 extern int	cal_dow(int64_t day);	/* 0 = Sunday .. 6 = Saturday */
 
-#endif							/* CSSTATS_CORE_CALENDAR_H */
+#endif							/* CSSTATS_CORE_SCHEDULE_H */

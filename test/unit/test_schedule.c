@@ -1,5 +1,5 @@
 /*
- * Unit tests of the pure calendar core (src/core/calendar.c).
+ * Unit tests of the pure calendar core (src/core/schedule.c).
  *
  * Zones are rule-based callbacks written here (a US-style zone, a Lord
  * Howe-style 30-minute zone, fixed offsets), so the tests do not need
@@ -18,7 +18,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "calendar.h"
+#include "schedule.h"
 #include "xorshift.h"
 
 #define H(x) ((int64_t) (x) * 3600 * CAL_USECS_PER_SEC)
@@ -854,5 +854,5 @@ main(void)
 		cmocka_unit_test(test_additive_far),
 	};
 
-	return cmocka_run_group_tests_name("calendar", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("schedule", tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * calendar.c
+ * schedule.c
  *	  Compiled operating-hours calendar (pure C, no PostgreSQL headers).
  *
  * Representation.  Business time is a set of instants.  The compiled
@@ -21,11 +21,11 @@
  *
  * Then business_seconds(a, b) = F(b) - F(a): two binary searches, whatever
  * the span.  Outside the window the calendar is exactly periodic with
- * period 400 Gregorian years (see calendar.h), so F(t + P) = F(t) + Q.
+ * period 400 Gregorian years (see schedule.h), so F(t + P) = F(t) + Q.
  *
  *-------------------------------------------------------------------------
  */
-#include "calendar.h"
+#include "schedule.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -296,6 +296,18 @@ check_interval(cal_builder *b, int64_t open_us, int64_t close_us)
 	return 0;
 }
 
+/* Room for one more row of a builder array, or "out of memory" in b. */
+static int
+builder_grow(cal_builder *b, void **arr, int32_t *cap, int32_t need, size_t sz)
+{
+	if (grow(arr, cap, need, sz) < 0)
+	{
+		set_err(b, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int
 cal_builder_add_hours(cal_builder *b, int32_t valid_from, int dow,
 					  int64_t open_us, int64_t close_us)
@@ -309,11 +321,8 @@ cal_builder_add_hours(cal_builder *b, int32_t valid_from, int dow,
 	}
 	if (check_interval(b, open_us, close_us) < 0)
 		return -1;
-	if (grow((void **) &b->hours, &b->cap_hours, b->nhours + 1, sizeof(hours_row)) < 0)
-	{
-		set_err(b, "out of memory");
+	if (builder_grow(b, (void **) &b->hours, &b->cap_hours, b->nhours + 1, sizeof(hours_row)) < 0)
 		return -1;
-	}
 	r = &b->hours[b->nhours++];
 	r->key = valid_from;
 	r->dow = dow;
@@ -325,11 +334,8 @@ cal_builder_add_hours(cal_builder *b, int32_t valid_from, int dow,
 int
 cal_builder_add_holiday(cal_builder *b, int32_t day)
 {
-	if (grow((void **) &b->holidays, &b->cap_holidays, b->nholidays + 1, sizeof(int32_t)) < 0)
-	{
-		set_err(b, "out of memory");
+	if (builder_grow(b, (void **) &b->holidays, &b->cap_holidays, b->nholidays + 1, sizeof(int32_t)) < 0)
 		return -1;
-	}
 	b->holidays[b->nholidays++] = day;
 	return 0;
 }
@@ -341,11 +347,8 @@ cal_builder_add_special(cal_builder *b, int32_t day, int64_t open_us, int64_t cl
 
 	if (check_interval(b, open_us, close_us) < 0)
 		return -1;
-	if (grow((void **) &b->specials, &b->cap_specials, b->nspecials + 1, sizeof(hours_row)) < 0)
-	{
-		set_err(b, "out of memory");
+	if (builder_grow(b, (void **) &b->specials, &b->cap_specials, b->nspecials + 1, sizeof(hours_row)) < 0)
 		return -1;
-	}
 	r = &b->specials[b->nspecials++];
 	r->key = day;
 	r->dow = 0;

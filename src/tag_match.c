@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * select.c
+ * tag_match.c
  *	  Tag matching for the chat filters (sql/install/55_select.sql).
  *
  *	  Tags form a hierarchy by '/': a pattern matches a tag equal to it or
@@ -63,13 +63,11 @@ AnyTagMatches(const TagList *tags, text *pattern)
 }
 
 /*
- * csstats_tags_match_any
- *		tags_match_any(tags text[], patterns text[]): some pattern matches
- *		some tag (OR search).
+ * Whether every pattern (all) or some pattern (!all) of the second argument
+ * matches some tag of the first.  A NULL pattern matches nothing.
  */
-PG_FUNCTION_INFO_V1(csstats_tags_match_any);
-Datum
-csstats_tags_match_any(PG_FUNCTION_ARGS)
+static bool
+PatternsMatch(FunctionCallInfo fcinfo, bool all)
 {
 	TagList		tags,
 				pats;
@@ -78,9 +76,27 @@ csstats_tags_match_any(PG_FUNCTION_ARGS)
 	GetTagList(PG_GETARG_ARRAYTYPE_P(0), &tags);
 	GetTagList(PG_GETARG_ARRAYTYPE_P(1), &pats);
 	for (i = 0; i < pats.n; i++)
-		if (!pats.nulls[i] && AnyTagMatches(&tags, DatumGetTextPP(pats.items[i])))
-			PG_RETURN_BOOL(true);
-	PG_RETURN_BOOL(false);
+	{
+		bool		m = !pats.nulls[i] &&
+			AnyTagMatches(&tags, DatumGetTextPP(pats.items[i]));
+
+		/* any: the first match decides; all: the first miss */
+		if (m != all)
+			return m;
+	}
+	return all;
+}
+
+/*
+ * csstats_tags_match_any
+ *		tags_match_any(tags text[], patterns text[]): some pattern matches
+ *		some tag (OR search).
+ */
+PG_FUNCTION_INFO_V1(csstats_tags_match_any);
+Datum
+csstats_tags_match_any(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(PatternsMatch(fcinfo, false));
 }
 
 /*
@@ -92,14 +108,5 @@ PG_FUNCTION_INFO_V1(csstats_tags_match_all);
 Datum
 csstats_tags_match_all(PG_FUNCTION_ARGS)
 {
-	TagList		tags,
-				pats;
-	int			i;
-
-	GetTagList(PG_GETARG_ARRAYTYPE_P(0), &tags);
-	GetTagList(PG_GETARG_ARRAYTYPE_P(1), &pats);
-	for (i = 0; i < pats.n; i++)
-		if (pats.nulls[i] || !AnyTagMatches(&tags, DatumGetTextPP(pats.items[i])))
-			PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(PatternsMatch(fcinfo, true));
 }
