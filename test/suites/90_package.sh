@@ -148,7 +148,8 @@ t=$SECONDS
 
 # the files an earlier make install put there, so only the package provides them
 rm -f "$pkglib/csstats.so" "$pkglib/bitcode/csstats.index.bc" \
-    "$share/extension/csstats.control" "$share"/extension/csstats--*.sql
+    "$share/extension/csstats.control" "$share"/extension/csstats--*.sql \
+    "$share/extension/csstats_router.control" "$share"/extension/csstats_router--*.sql
 rm -rf "$pkglib/bitcode/csstats"
 left=$(ls -d "$pkglib/csstats.so" "$pkglib/bitcode/csstats"* "$share"/extension/csstats* 2>/dev/null || true)
 [ -z "$left" ] && ok "make-install files removed" || bad "make-install files removed" "$left"
