@@ -202,101 +202,7 @@ COMMENT ON FUNCTION csstats.create_password_key() IS
 -- == metrics: a chat is (channel_id, chat_id) ==
 -- The sheets group the timeline by (channel_id, chat_id), like every other use
 -- of the metric aggregates (chat ids are unique per channel only).
-CREATE OR REPLACE FUNCTION csstats.user_chat_sheet(channel_id text, since timestamptz DEFAULT NULL,
-		until timestamptz DEFAULT NULL, filters jsonb DEFAULT '{}',
-		as_of timestamptz DEFAULT now())
-	RETURNS TABLE (
-		id text,
-		user_id text,
-		name text,
-		description text,
-		summarized_message text,
-		state text,
-		contact_medium_type text,
-		marketing_type text,
-		marketing_id text,
-		workflow_id text,
-		manager_ids text[],
-		assignee_id text,
-		team_id text,
-		tags text[],
-		priority text,
-		page text,
-		first_asked_at timestamptz,
-		first_queued_at timestamptz,
-		first_opened_at timestamptz,
-		first_replied_at timestamptz,
-		opened_at timestamptz,
-		first_replied_at_after_open timestamptz,
-		created_at timestamptz,
-		waiting_time double precision,
-		avg_reply_time double precision,
-		total_reply_time double precision,
-		reply_count integer,
-		resolution_time double precision,
-		operation_waiting_time double precision,
-		operation_avg_reply_time double precision,
-		operation_total_reply_time double precision,
-		operation_reply_count integer,
-		operation_resolution_time double precision,
-		closed_at timestamptz,
-		goal_state text,
-		goal_event_name text,
-		goal_checked_at timestamptz,
-		support_bot_id text,
-		url text,
-		profile jsonb)
-	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-	SET enable_hashagg = off
-	-- The planner cannot estimate how many chats the grouped timeline yields
-	-- (it guesses 200), and with a second large channel in the database it
-	-- then joined the selection by a nested loop: 100M comparisons, 4.1 s
-	-- instead of 0.37 s for 10,000 chats.  Hash and merge joins are right at
-	-- every size here (3 chats: 6 ms).
-	SET enable_nestloop = off
-AS $$
-DECLARE
-	tmpl text := csstats.channel_chat_url_template(user_chat_sheet.channel_id);
-	asof timestamptz := coalesce(user_chat_sheet.as_of, now());
-	ids text[];
-BEGIN
-	-- the selection, oldest first (validates the filters and the range)
-	SELECT coalesce(array_agg(c.id ORDER BY c.created_at, c.id), '{}') INTO ids
-	FROM csstats.select_chats(user_chat_sheet.channel_id, user_chat_sheet.since,
-		user_chat_sheet.until, user_chat_sheet.filters) c
-	WHERE c.created_at <= asof;
-
-	RETURN QUERY EXECUTE format($q$
-	WITH m AS (
-		-- the column form of the aggregate: no composite per timeline row
-		SELECT t.chat_id, csstats.chat_metrics(t.channel_id, t.chat_id, t.at, t.seq, t.kind,
-			t.event_id, t.item_id, $2) AS r
-		FROM csstats.timeline t
-		WHERE t.channel_id = $1 AND %s
-		GROUP BY t.channel_id, t.chat_id)
-	SELECT c.id, c.user_id, c.name, c.description, c.summarized_message, c.state,
-		c.medium_name, c.marketing_type, c.marketing_id, c.workflow_id, c.manager_ids,
-		c.assignee_id, c.team_id, c.tags, c.priority, c.page,
-		(m.r).first_asked_at, (m.r).first_queued_at, (m.r).first_opened_at,
-		(m.r).first_replied_at, (m.r).opened_at, (m.r).first_replied_at_after_open,
-		c.created_at,
-		(m.r).waiting_time, (m.r).avg_reply_time, (m.r).total_reply_time,
-		(m.r).reply_count, (m.r).resolution_time,
-		(m.r).operation_waiting_time, (m.r).operation_avg_reply_time,
-		(m.r).operation_total_reply_time, (m.r).operation_reply_count,
-		(m.r).operation_resolution_time, (m.r).closed_at,
-		c.goal_state, c.goal_event_name, c.goal_checked_at, c.support_bot_id,
-		csstats.chat_url($4, c.channel_id, c.id), c.profile
-	FROM unnest($3) WITH ORDINALITY AS s(id, ord)
-		JOIN csstats.user_chats c ON c.channel_id = $1 AND c.id = s.id
-		JOIN m ON m.chat_id = s.id
-	ORDER BY s.ord
-	$q$, csstats.sheet_chat_condition(user_chat_sheet.channel_id, ids))
-	USING user_chat_sheet.channel_id, asof, ids, tmpl;
-END
-$$;
-
+-- (user_chat_sheet gets its final body in the seams section below)
 CREATE OR REPLACE FUNCTION csstats.user_chat_case_sheet(channel_id text, since timestamptz DEFAULT NULL,
 		until timestamptz DEFAULT NULL, filters jsonb DEFAULT '{}',
 		as_of timestamptz DEFAULT now())
@@ -1538,25 +1444,25 @@ DECLARE
 	wide_from timestamptz;
 BEGIN
 	-- left behind by a failed call in this transaction (the caller caught the error)
-	IF to_regclass('pg_temp._ms_todo') IS NOT NULL THEN
-		DROP TABLE pg_temp._ms_todo;
+	IF to_regclass('pg_temp._ms_pending') IS NOT NULL THEN
+		DROP TABLE pg_temp._ms_pending;
 	END IF;
 	IF to_regclass('pg_temp._ms_calc') IS NOT NULL THEN
 		DROP TABLE pg_temp._ms_calc;
 	END IF;
-	CREATE TEMP TABLE _ms_todo (chat_id text PRIMARY KEY) ON COMMIT DROP;
+	CREATE TEMP TABLE _ms_pending (chat_id text PRIMARY KEY) ON COMMIT DROP;
 
 	-- consume the log: exactly the rows this DELETE sees
 	WITH consumed AS (
 		DELETE FROM csstats.metrics_store_log l WHERE l.channel_id = ch
 		RETURNING l.chat_id, l.from_at
-	), todo AS (
-		INSERT INTO _ms_todo SELECT DISTINCT c.chat_id FROM consumed c WHERE c.chat_id IS NOT NULL
+	), pending AS (
+		INSERT INTO _ms_pending SELECT DISTINCT c.chat_id FROM consumed c WHERE c.chat_id IS NOT NULL
 	)
 	SELECT count(*), min(c.from_at) INTO changes, wide_from FROM consumed c;
 
 	-- chats time alone can change, chats a calendar edit reaches
-	INSERT INTO _ms_todo
+	INSERT INTO _ms_pending
 	SELECT s.chat_id FROM csstats.metrics_store_chats s
 	WHERE s.channel_id = ch AND (s.recheck_at <= stamp OR s.last_item_at >= wide_from)
 	ON CONFLICT DO NOTHING;
@@ -1565,13 +1471,13 @@ BEGIN
 	-- 200,000 chats) is only repeated with a channel-wide log row
 	IF wide_from IS NOT NULL OR NOT EXISTS (SELECT FROM csstats.metrics_store_channels s
 			WHERE s.channel_id = ch AND s.last_refresh_as_of IS NOT NULL) THEN
-		INSERT INTO _ms_todo
+		INSERT INTO _ms_pending
 		SELECT u.id FROM csstats.user_chats u
 		WHERE u.channel_id = ch
 			AND NOT EXISTS (SELECT FROM csstats.metrics_store_chats s WHERE s.channel_id = ch AND s.chat_id = u.id)
 		ON CONFLICT DO NOTHING;
 	END IF;
-	ANALYZE pg_temp._ms_todo;
+	ANALYZE pg_temp._ms_pending;
 
 	CREATE TEMP TABLE _ms_calc ON COMMIT DROP AS
 	SELECT t.chat_id,
@@ -1583,16 +1489,16 @@ BEGIN
 		max(t.at) AS last_at,
 		min(t.at) FILTER (WHERE t.at > stamp) AS next_at,
 		max(t.state) FILTER (WHERE t.seq = 0) AS chat_state
-	FROM csstats._metrics_store_timeline t JOIN _ms_todo d ON d.chat_id = t.chat_id
+	FROM csstats._metrics_store_timeline t JOIN _ms_pending d ON d.chat_id = t.chat_id
 	WHERE t.channel_id = ch AND t.at IS NOT NULL
 	GROUP BY t.channel_id, t.chat_id;
 
 	-- replace what was stored for these chats
-	DELETE FROM csstats.metrics_store_chats s USING _ms_todo d
+	DELETE FROM csstats.metrics_store_chats s USING _ms_pending d
 	WHERE s.channel_id = ch AND s.chat_id = d.chat_id;
-	DELETE FROM csstats.chat_metrics_store s USING _ms_todo d
+	DELETE FROM csstats.chat_metrics_store s USING _ms_pending d
 	WHERE s.channel_id = ch AND s.chat_id = d.chat_id;
-	DELETE FROM csstats.case_metrics_store s USING _ms_todo d
+	DELETE FROM csstats.case_metrics_store s USING _ms_pending d
 	WHERE s.channel_id = ch AND s.user_chat_id = d.chat_id;
 
 	INSERT INTO csstats.metrics_store_chats
@@ -1626,7 +1532,7 @@ BEGIN
 	SET last_refresh_as_of = stamp, last_refresh_duration = duration,
 		last_refresh_changes = changes, last_refresh_chats = recomputed_chats
 	WHERE s.channel_id = ch;
-	DROP TABLE pg_temp._ms_todo, pg_temp._ms_calc;
+	DROP TABLE pg_temp._ms_pending, pg_temp._ms_calc;
 END
 $$;
 COMMENT ON FUNCTION csstats._refresh_metrics_channel(text) IS

@@ -445,25 +445,25 @@ DECLARE
 	wide_from timestamptz;
 BEGIN
 	-- left behind by a failed call in this transaction (the caller caught the error)
-	IF to_regclass('pg_temp._ms_todo') IS NOT NULL THEN
-		DROP TABLE pg_temp._ms_todo;
+	IF to_regclass('pg_temp._ms_pending') IS NOT NULL THEN
+		DROP TABLE pg_temp._ms_pending;
 	END IF;
 	IF to_regclass('pg_temp._ms_calc') IS NOT NULL THEN
 		DROP TABLE pg_temp._ms_calc;
 	END IF;
-	CREATE TEMP TABLE _ms_todo (chat_id text PRIMARY KEY) ON COMMIT DROP;
+	CREATE TEMP TABLE _ms_pending (chat_id text PRIMARY KEY) ON COMMIT DROP;
 
 	-- consume the log: exactly the rows this DELETE sees
 	WITH consumed AS (
 		DELETE FROM csstats.metrics_store_log l WHERE l.channel_id = ch
 		RETURNING l.chat_id, l.from_at
-	), todo AS (
-		INSERT INTO _ms_todo SELECT DISTINCT c.chat_id FROM consumed c WHERE c.chat_id IS NOT NULL
+	), pending AS (
+		INSERT INTO _ms_pending SELECT DISTINCT c.chat_id FROM consumed c WHERE c.chat_id IS NOT NULL
 	)
 	SELECT count(*), min(c.from_at) INTO changes, wide_from FROM consumed c;
 
 	-- chats time alone can change, chats a calendar edit reaches
-	INSERT INTO _ms_todo
+	INSERT INTO _ms_pending
 	SELECT s.chat_id FROM csstats.metrics_store_chats s
 	WHERE s.channel_id = ch AND (s.recheck_at <= stamp OR s.last_item_at >= wide_from)
 	ON CONFLICT DO NOTHING;
@@ -472,13 +472,13 @@ BEGIN
 	-- 200,000 chats) is only repeated with a channel-wide log row
 	IF wide_from IS NOT NULL OR NOT EXISTS (SELECT FROM csstats.metrics_store_channels s
 			WHERE s.channel_id = ch AND s.last_refresh_as_of IS NOT NULL) THEN
-		INSERT INTO _ms_todo
+		INSERT INTO _ms_pending
 		SELECT u.id FROM csstats.user_chats u
 		WHERE u.channel_id = ch
 			AND NOT EXISTS (SELECT FROM csstats.metrics_store_chats s WHERE s.channel_id = ch AND s.chat_id = u.id)
 		ON CONFLICT DO NOTHING;
 	END IF;
-	ANALYZE pg_temp._ms_todo;
+	ANALYZE pg_temp._ms_pending;
 
 	CREATE TEMP TABLE _ms_calc ON COMMIT DROP AS
 	SELECT t.chat_id,
@@ -490,16 +490,16 @@ BEGIN
 		max(t.at) AS last_at,
 		min(t.at) FILTER (WHERE t.at > stamp) AS next_at,
 		max(t.state) FILTER (WHERE t.seq = 0) AS chat_state
-	FROM csstats._metrics_store_timeline t JOIN _ms_todo d ON d.chat_id = t.chat_id
+	FROM csstats._metrics_store_timeline t JOIN _ms_pending d ON d.chat_id = t.chat_id
 	WHERE t.channel_id = ch AND t.at IS NOT NULL
 	GROUP BY t.channel_id, t.chat_id;
 
 	-- replace what was stored for these chats
-	DELETE FROM csstats.metrics_store_chats s USING _ms_todo d
+	DELETE FROM csstats.metrics_store_chats s USING _ms_pending d
 	WHERE s.channel_id = ch AND s.chat_id = d.chat_id;
-	DELETE FROM csstats.chat_metrics_store s USING _ms_todo d
+	DELETE FROM csstats.chat_metrics_store s USING _ms_pending d
 	WHERE s.channel_id = ch AND s.chat_id = d.chat_id;
-	DELETE FROM csstats.case_metrics_store s USING _ms_todo d
+	DELETE FROM csstats.case_metrics_store s USING _ms_pending d
 	WHERE s.channel_id = ch AND s.user_chat_id = d.chat_id;
 
 	INSERT INTO csstats.metrics_store_chats
@@ -533,7 +533,7 @@ BEGIN
 	SET last_refresh_as_of = stamp, last_refresh_duration = duration,
 		last_refresh_changes = changes, last_refresh_chats = recomputed_chats
 	WHERE s.channel_id = ch;
-	DROP TABLE pg_temp._ms_todo, pg_temp._ms_calc;
+	DROP TABLE pg_temp._ms_pending, pg_temp._ms_calc;
 END
 $$;
 COMMENT ON FUNCTION csstats._refresh_metrics_channel(text) IS
