@@ -97,7 +97,8 @@ PG_CFLAGS += -Werror
 endif
 SHLIB_LINK = $(shell pkg-config --libs $(PKGS)) -lm
 
-EXTRA_CLEAN = results regression.diffs regression.out log tmp_check build-variant.stamp
+EXTRA_CLEAN = results regression.diffs regression.out log tmp_check build-variant.stamp \
+	install-parts.stamp
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -119,8 +120,15 @@ ifeq ($(with_llvm),yes)
 $(OBJS:.o=.bc): build-variant.stamp
 endif
 
-$(DATA_built): $(INSTALL_PARTS)
-	cat $^ > $@
+# A part added or removed changes no part's time stamp: the list of parts is
+# recorded too, so the generated script follows it either way.
+INSTALL_PARTS_LIST := $(notdir $(INSTALL_PARTS))
+ifneq ($(INSTALL_PARTS_LIST),$(shell cat install-parts.stamp 2>/dev/null))
+$(shell echo '$(INSTALL_PARTS_LIST)' > install-parts.stamp)
+endif
+
+$(DATA_built): $(INSTALL_PARTS) install-parts.stamp
+	cat $(INSTALL_PARTS) > $@
 
 .PHONY: demo test bench unit
 demo:
