@@ -15,6 +15,9 @@
 #   - node-postgres (npm pg, pg-cursor; test/drivers/node, npm ci from the
 #     committed lock file): the views, an export with bind parameters, a sheet
 #     streamed with pg-cursor; directly and through pgbouncer;
+#   - psycopg 3 (test/drivers/psycopg_check.py): the same views and queries
+#     as automatically prepared statements directly, with prepare_threshold
+#     None through pgbouncer, and an export each;
 #   - every exported file is decrypted by msoffcrypto-tool with its generated
 #     password and read by openpyxl (test/drivers/verify_export.py).
 set -euo pipefail
@@ -150,16 +153,22 @@ step "node-postgres direct: views, export with bind parameters, pg-cursor stream
 step "node-postgres through pgbouncer: the same" \
     node "$dir/drivers.js" pooled "postgresql://$user:$pw@127.0.0.1:$bport/$db" "$channel" "$dir/out"
 
+# --- psycopg 3 -----------------------------------------------------------------
+step "psycopg direct: views and queries as reused prepared statements, export" \
+    "$PY" test/drivers/psycopg_check.py direct "host=127.0.0.1 port=$port dbname=$db user=$user password=$pw" "$channel" "$dir/out"
+step "psycopg through pgbouncer (prepare_threshold=None): the same" \
+    "$PY" test/drivers/psycopg_check.py pooled "host=127.0.0.1 port=$bport dbname=$db user=$user password=$pw" "$channel" "$dir/out"
+
 # --- the files, opened by independent tools -----------------------------------
 files=("$dir"/out/*.xlsx)
 step "${#files[@]} exported files decrypted by msoffcrypto-tool with their generated passwords, read by openpyxl" \
     "$PY" test/drivers/verify_export.py "host=$dir port=$port dbname=$db user=postgres" "$channel" \
         "2025-03-01 00:00+09" "2025-05-01 00:00+09" "${files[@]}"
-[ ${#files[@]} -eq 4 ] && ok "4 exports written (JDBC and node-postgres, direct and through pgbouncer)" \
+[ ${#files[@]} -eq 6 ] && ok "6 exports written (JDBC, node-postgres, psycopg; direct and through pgbouncer)" \
     || bad "exports written" "${#files[@]}"
 n=$(q -At -d "$db" -c "SELECT count(*) FROM csstats.export_audit
     WHERE reason LIKE 'drivers suite:%' AND outcome = 'delivered' AND \"session_user\" = '$user'" 2>/dev/null || echo "?")
-[ "$n" = 4 ] && ok "4 delivered audit rows, one per export" || bad "audit rows" "$n"
+[ "$n" = 6 ] && ok "6 delivered audit rows, one per export" || bad "audit rows" "$n"
 # the passwords never reach the server log
 if grep -qF "$(cat "$dir"/out/jdbc-direct.password)" "$dir/server.log" "$dir/pgbouncer.log"; then
     bad "generated password not in the server or pgbouncer log"
