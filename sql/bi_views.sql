@@ -253,6 +253,22 @@ BEGIN
 END
 $$;
 RESET ROLE;
+-- With SELECT on the tables the role reads the views, and row-level security
+-- on user_chats applies to it: chat O hidden is gone from every view.
+GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO csstats_bi_nogrant;
+ALTER TABLE csstats.user_chats ENABLE ROW LEVEL SECURITY;
+CREATE POLICY bi_views_hide_o ON csstats.user_chats FOR SELECT TO csstats_bi_nogrant
+	USING (id <> 'O');
+SET ROLE csstats_bi_nogrant;
+SELECT (SELECT count(*) FROM csstats.bi_chats WHERE channel_id = 'biv') AS chats,
+	(SELECT count(*) FROM csstats.bi_chat_tags WHERE channel_id = 'biv') AS chat_tags,
+	(SELECT count(*) FROM csstats.bi_cases WHERE channel_id = 'biv') AS cases,
+	(SELECT count(*) FROM csstats.bi_case_tags WHERE channel_id = 'biv') AS case_tags,
+	(SELECT sum(chats) FROM csstats.bi_daily WHERE channel_id = 'biv') AS daily_chats;
+RESET ROLE;
+DROP POLICY bi_views_hide_o ON csstats.user_chats;
+ALTER TABLE csstats.user_chats DISABLE ROW LEVEL SECURITY;
+REVOKE SELECT ON ALL TABLES IN SCHEMA csstats FROM csstats_bi_nogrant;
 REVOKE ALL ON csstats.bi_chats, csstats.bi_chat_tags, csstats.bi_cases, csstats.bi_case_tags,
 	csstats.bi_daily FROM csstats_bi_nogrant;
 REVOKE USAGE ON SCHEMA csstats FROM csstats_bi_nogrant;
