@@ -24,6 +24,7 @@ OBJS = \
 	src/core/timeline.o \
 	src/core/tlpack.o \
 	src/export.o \
+	src/export_request.o \
 	src/export_settings.o \
 	src/export_errors.o \
 	src/export_catalog.o \
