@@ -41,6 +41,7 @@ OBJS = \
 	src/password_store.o \
 	src/pause.o \
 	src/core/xlsxout.o \
+	src/core/xlsxsummary.o \
 	src/core/agile.o \
 	src/core/cfb.o \
 	src/core/zipenc.o \
