@@ -29,6 +29,7 @@ OBJS = \
 	src/export_errors.o \
 	src/export_catalog.o \
 	src/export_sheets.o \
+	src/export_summary.o \
 	src/doc_writer_xlsx.o \
 	src/doc_writer_json.o \
 	src/close_thread.o \

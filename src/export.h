@@ -57,6 +57,7 @@ typedef struct ExportRequest
 	TimestampTz as_of;
 	bool		to_file;
 	char	   *filename;		/* to_file: given name or NULL (generated) */
+	bool		include_summary;	/* a first Summary sheet (export_summary.c) */
 
 	/* filled in while running */
 	char	   *timezone;		/* the channel's IANA zone */

@@ -219,7 +219,8 @@ CheckReason(const char *reason)
  *			filters, as_of, password_name
  * and of their generate_password forms (84_export_generated.sql): the same
  * with generate_password in the first place (then filename) and password
- * last, so reason .. password_name have the same positions in both.
+ * after password_name, so reason .. password_name have the same positions in
+ * both.  include_summary is the last argument of all eight.
  * generated is NULL for the plain forms, else the caller's buffer for the
  * password made here.
  */
@@ -236,7 +237,8 @@ ExportParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char 
 	if (to_file)
 		req->filename = TextArg(fcinfo, generated != NULL ? 1 : 0);
 	/* straight into req: ExportWipePassword wipes it on any error from here on */
-	req->password = PasswordArg(fcinfo, generated != NULL ? PG_NARGS() - 1 : a - 1);
+	req->password = PasswordArg(fcinfo, generated != NULL ? PG_NARGS() - 2 : a - 1);
+	req->include_summary = PG_ARGISNULL(PG_NARGS() - 1) ? false : PG_GETARG_BOOL(PG_NARGS() - 1);
 	req->reason = TextArg(fcinfo, a);
 	req->has_since = !PG_ARGISNULL(a + 1);
 	if (req->has_since)
@@ -257,7 +259,7 @@ ExportParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char 
 	req->as_of = PG_ARGISNULL(a + 3) ? GetCurrentTransactionStartTimestamp()
 		: PG_GETARG_TIMESTAMPTZ(a + 3);
 	req->password_name = TextArg(fcinfo, a + 4);
-	Assert(a + 4 == PG_NARGS() - (generated != NULL ? 2 : 1));
+	Assert(a + 4 == PG_NARGS() - (generated != NULL ? 3 : 2));
 
 	/* who may write server files: the COPY ... TO 'file' rule */
 	if (to_file)

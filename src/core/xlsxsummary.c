@@ -127,6 +127,7 @@ typedef struct sw
 	cs_xlsx    *x;
 	lxw_worksheet *ws;
 	lxw_format *bold,
+			   *head,
 			   *date,
 			   *minutes;
 	cs_err	   *err;
@@ -169,8 +170,11 @@ header(sw *w, int row, int ncols, const char *(*title) (int, int, int), int case
 {
 	cs_status	rc = CS_OK;
 
+	/* wrapped in a taller row: the titles are longer than the numbers */
+	if (worksheet_set_row(w->ws, (lxw_row_t) row, 45, NULL) != LXW_NO_ERROR)
+		return cs_err_set(w->err, CS_ERR_XLSX, "could not set a Summary row height");
 	for (int c = 0; c < ncols && rc == CS_OK; c++)
-		rc = text(w, row, c, title(c, cases, 0), w->bold);
+		rc = text(w, row, c, title(c, cases, 0), w->head);
 	return rc;
 }
 
@@ -238,6 +242,9 @@ chart(sw *w, uint8_t type, const char *title, const char *xname, const char *yna
 	}
 	chart_title_set_name(ch, title);
 	chart_axis_set_name(ch->x_axis, xname);
+	/* the days are date serials: shown as dates even without a data cache */
+	if (type != LXW_CHART_BAR)
+		chart_axis_set_num_format(ch->x_axis, "yyyy-mm-dd");
 	chart_axis_set_name(ch->y_axis, yname);
 	chart_legend_set_position(ch, LXW_CHART_LEGEND_BOTTOM);
 	e = worksheet_insert_chart(w->ws, (lxw_row_t) anchor_row, CHART_COL, ch);
@@ -265,14 +272,21 @@ cs_xlsx_summary(cs_xlsx *x, const cs_summary *s, cs_err *err)
 	w.err = err;
 	w.ws = workbook_add_worksheet(x->wb, CS_SUMMARY_SHEET);
 	w.bold = workbook_add_format(x->wb);
+	w.head = workbook_add_format(x->wb);
 	w.date = workbook_add_format(x->wb);
 	w.minutes = workbook_add_format(x->wb);
-	if (w.ws == NULL || w.bold == NULL || w.date == NULL || w.minutes == NULL)
+	if (w.ws == NULL || w.bold == NULL || w.head == NULL || w.date == NULL || w.minutes == NULL)
 		return cs_err_set(err, CS_ERR_XLSX, "could not add the Summary sheet");
 	x->summary_ws = w.ws;
 	format_set_bold(w.bold);
+	format_set_bold(w.head);
+	format_set_text_wrap(w.head);
+	format_set_align(w.head, LXW_ALIGN_VERTICAL_TOP);
 	format_set_num_format(w.date, "yyyy-mm-dd");
 	format_set_num_format(w.minutes, "0.0");
+	/* printed (and converted to PDF) as one page wide, charts included */
+	worksheet_set_landscape(w.ws);
+	worksheet_fit_to_pages(w.ws, 1, 0);
 	worksheet_set_column(w.ws, 0, 0, 22, NULL);
 	worksheet_set_column(w.ws, 1, CS_SUMMARY_DAY_COLS - 1, 13, NULL);
 	unit = s->cases ? "cases" : "chats";
@@ -329,8 +343,9 @@ cs_xlsx_summary(cs_xlsx *x, const cs_summary *s, cs_err *err)
 		const int	cols[1] = {2};
 		const char *names[1] = {s->cases ? "Cases" : "Chats"};
 
+		/* a bar chart's x axis is the horizontal (value) one */
 		rc = chart(&w, LXW_CHART_BAR, s->cases ? "Cases per assignee" : "Chats per assignee",
-				   "assignee", unit, l.a_first, l.a_first + s->nassignees - 1, 0,
+				   unit, "assignee", l.a_first, l.a_first + s->nassignees - 1, 0,
 				   cols, names, 1, 2 * CHART_ROWS);
 	}
 	x->summary_row = l.counts_title;

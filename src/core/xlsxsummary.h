@@ -72,6 +72,7 @@ typedef struct cs_summary
 	const cs_summary_day *days;
 	int			nassignees;
 	const cs_summary_assignee *assignees;
+	const char *const *scope_keys;	/* the scope lines' JSON keys, or NULL */
 } cs_summary;
 
 /*
