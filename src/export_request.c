@@ -229,6 +229,7 @@ ExportParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char 
 			 ExportRequest *req)
 {
 	int			a = to_file ? 2 : 1;	/* reason */
+	int			nargs;			/* without include_summary */
 	char	   *format;
 
 	memset(req, 0, sizeof(*req));
@@ -237,8 +238,18 @@ ExportParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char 
 	if (to_file)
 		req->filename = TextArg(fcinfo, generated != NULL ? 1 : 0);
 	/* straight into req: ExportWipePassword wipes it on any error from here on */
-	req->password = PasswordArg(fcinfo, generated != NULL ? PG_NARGS() - 2 : a - 1);
-	req->include_summary = PG_ARGISNULL(PG_NARGS() - 1) ? false : PG_GETARG_BOOL(PG_NARGS() - 1);
+	/*
+	 * include_summary, the last argument since 0.2.0; a database still on
+	 * the 0.1.0 SQL (between a library upgrade and ALTER EXTENSION UPDATE)
+	 * calls without it.
+	 */
+	nargs = (kind == EXPORT_CHATS ? 11 : 10) + (to_file ? 1 : 0) + (generated != NULL ? 1 : 0);
+	if (PG_NARGS() == nargs + 1)
+		req->include_summary = PG_ARGISNULL(nargs) ? false : PG_GETARG_BOOL(nargs);
+	else if (PG_NARGS() != nargs)
+		elog(ERROR, "export function called with %d arguments, expected %d or %d",
+			 PG_NARGS(), nargs, nargs + 1);
+	req->password = PasswordArg(fcinfo, generated != NULL ? nargs - 1 : a - 1);
 	req->reason = TextArg(fcinfo, a);
 	req->has_since = !PG_ARGISNULL(a + 1);
 	if (req->has_since)
@@ -259,7 +270,7 @@ ExportParseRequest(FunctionCallInfo fcinfo, ExportKind kind, bool to_file, char 
 	req->as_of = PG_ARGISNULL(a + 3) ? GetCurrentTransactionStartTimestamp()
 		: PG_GETARG_TIMESTAMPTZ(a + 3);
 	req->password_name = TextArg(fcinfo, a + 4);
-	Assert(a + 4 == PG_NARGS() - (generated != NULL ? 3 : 2));
+	Assert(a + 4 == nargs - (generated != NULL ? 2 : 1));
 
 	/* who may write server files: the COPY ... TO 'file' rule */
 	if (to_file)

@@ -105,7 +105,7 @@ data_sheet(cs_xlsx *x, const char *name, int rows)
 static void
 test_layout_and_charts(void **state)
 {
-	cs_summary	s = {0, 2, labels, values, 3, days, 2, assignees};
+	cs_summary	s = {0, 2, labels, values, 3, days, 2, assignees, NULL};
 	cs_err		err;
 	cs_xlsx    *x = open_book();
 	int			df,
@@ -190,7 +190,7 @@ test_layout_and_charts(void **state)
 static void
 test_empty_tables(void **state)
 {
-	cs_summary	s = {1, 2, labels, values, 0, NULL, 0, NULL};
+	cs_summary	s = {1, 2, labels, values, 0, NULL, 0, NULL, NULL};
 	cs_err		err;
 	cs_xlsx    *x = open_book();
 	char	   *sheet;
@@ -216,7 +216,7 @@ test_many_days(void **state)
 {
 	/* 400 days: one row each, chart ranges over all of them */
 	cs_summary_day *d = calloc(400, sizeof(*d));
-	cs_summary	s = {0, 2, labels, values, 400, d, 0, NULL};
+	cs_summary	s = {0, 2, labels, values, 400, d, 0, NULL, NULL};
 	cs_err		err;
 	cs_xlsx    *x = open_book();
 	char	   *c1;
@@ -246,9 +246,9 @@ test_many_days(void **state)
 static void
 test_misuse_and_errors(void **state)
 {
-	cs_summary	s = {0, 2, labels, values, 3, days, 2, assignees};
+	cs_summary	s = {0, 2, labels, values, 3, days, 2, assignees, NULL};
 	cs_summary_day bad = {1899, 12, 31, 1, 0, NAN, NAN, NAN, NAN, NAN, NAN, 0};
-	cs_summary	sbad = {0, 2, labels, values, 1, &bad, 0, NULL};
+	cs_summary	sbad = {0, 2, labels, values, 1, &bad, 0, NULL, NULL};
 	cs_err		err;
 	cs_xlsx    *x;
 
