@@ -12,13 +12,15 @@
  *
  * Each is an overload of the function of the same name in 80_export.sql:
  * the same arguments, with generate_password (no default) in the first place
- * and password moved to the end (accepted so that `password => NULL` reads as
- * meant; giving it, or password_name, is an error, and so is
- * generate_password => false or NULL).  A call selects it only by naming
- * generate_password or passing a boolean first: every other call, positional
- * or named, keeps resolving to the plain function, since the two agree on
- * the type of every shared position but the first, where a string or NULL
- * prefers text over boolean.
+ * and password moved after password_name (accepted so that `password => NULL`
+ * reads as meant; giving it, or password_name, is an error, and so is
+ * generate_password => false or NULL); include_summary is the last argument
+ * of both.  A call selects it only by naming generate_password or passing a
+ * boolean first: every other call, positional or named, keeps resolving to
+ * the plain function, since the two agree on the type of every shared
+ * position but the first, where a string or NULL prefers text over boolean,
+ * and the one after password_name (the plain function's include_summary,
+ * this one's password), where a boolean can only be include_summary.
  *
  * One row: call them in FROM (SELECT (f(...)).* would run the export once
  * per column).  EXECUTE is revoked from PUBLIC like the plain functions'.
