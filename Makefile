@@ -24,10 +24,12 @@ OBJS = \
 	src/core/timeline.o \
 	src/core/tlpack.o \
 	src/export.o \
+	src/export_request.o \
 	src/export_settings.o \
 	src/export_errors.o \
 	src/export_catalog.o \
 	src/export_sheets.o \
+	src/export_summary.o \
 	src/doc_writer_xlsx.o \
 	src/doc_writer_json.o \
 	src/close_thread.o \
@@ -40,6 +42,7 @@ OBJS = \
 	src/password_store.o \
 	src/pause.o \
 	src/core/xlsxout.o \
+	src/core/xlsxsummary.o \
 	src/core/agile.o \
 	src/core/cfb.o \
 	src/core/zipenc.o \

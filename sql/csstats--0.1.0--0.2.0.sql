@@ -2358,3 +2358,190 @@ COMMENT ON COLUMN csstats.bi_daily.operation_waiting_time_p50_seconds IS 'median
 COMMENT ON COLUMN csstats.bi_daily.operation_waiting_time_p90_seconds IS '90th percentile of the waiting time in operating-hours seconds';
 COMMENT ON COLUMN csstats.bi_daily.operation_resolution_time_p50_seconds IS 'median resolution time in operating-hours seconds';
 COMMENT ON COLUMN csstats.bi_daily.operation_resolution_time_p90_seconds IS '90th percentile of the resolution time in operating-hours seconds';
+
+-- == summary sheet ==
+-- include_summary (last argument, default false) on the eight export
+-- functions: a first "Summary" sheet (XLSX) or "Summary" key (JSON).  The
+-- functions are dropped and created again with the new argument; EXECUTE
+-- granted on the old ones (README's "Who may export") is granted again on the
+-- new ones, kept in a transaction-local setting between the two steps.
+DO $summary$
+DECLARE
+	grants text := '';
+	r record;
+BEGIN
+	FOR r IN
+		SELECT p.oid::regprocedure::text AS sig, a.grantee, a.is_grantable
+		FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+		WHERE p.pronamespace = 'csstats'::regnamespace
+			AND p.proname IN ('export_chats', 'export_cases', 'export_chats_to_file', 'export_cases_to_file')
+			AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner
+		ORDER BY 1, 2
+	LOOP
+		grants := grants || pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s;',
+			pg_catalog.regexp_replace(r.sig, '\)$', ', boolean)'),
+			CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.grantee::regrole::text) END,
+			CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+	END LOOP;
+	PERFORM pg_catalog.set_config('csstats_update.summary_grants', grants, true);
+END;
+$summary$;
+
+DROP FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
+	text, text, jsonb, timestamptz, text);
+DROP FUNCTION csstats.export_cases(text, text, timestamptz, timestamptz, text,
+	text, text, jsonb, timestamptz, text);
+DROP FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text);
+DROP FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text);
+DROP FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
+	text, text, jsonb, timestamptz, text, text);
+DROP FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
+	text, text, jsonb, timestamptz, text, text);
+DROP FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text, text);
+DROP FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text, text);
+
+CREATE FUNCTION csstats.export_chats(password text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
+		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
+		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
+		password_name text DEFAULT NULL,
+		include_summary boolean DEFAULT false)
+	RETURNS bytea
+	AS 'MODULE_PATHNAME', 'csstats_export_chats'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
+	text, text, jsonb, timestamptz, text, boolean) IS
+	'the chats export (UserChat data and related sheets, Message data with include_messages, a first Summary sheet with include_summary) as a password-encrypted XLSX or JSON ZIP; audited';
+
+CREATE FUNCTION csstats.export_cases(password text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
+		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		include_summary boolean DEFAULT false)
+	RETURNS bytea
+	AS 'MODULE_PATHNAME', 'csstats_export_cases'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_cases(text, text, timestamptz, timestamptz, text,
+	text, text, jsonb, timestamptz, text, boolean) IS
+	'the cases export (UserChatCase data, a first Summary sheet with include_summary) as a password-encrypted XLSX or JSON ZIP; range at most 6 months; audited';
+
+CREATE FUNCTION csstats.export_chats_to_file(filename text DEFAULT NULL,
+		password text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
+		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
+		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
+		password_name text DEFAULT NULL,
+		include_summary boolean DEFAULT false)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'csstats_export_chats_to_file'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
+	'export_chats into a new file (mode 0600) in csstats.export_directory, given its name once its audit row is committed (not undone by a rollback); returns the audit id';
+
+CREATE FUNCTION csstats.export_cases_to_file(filename text DEFAULT NULL,
+		password text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
+		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		include_summary boolean DEFAULT false)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'csstats_export_cases_to_file'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text, boolean) IS
+	'export_cases into a new file (mode 0600) in csstats.export_directory, given its name once its audit row is committed (not undone by a rollback); returns the audit id';
+
+REVOKE ALL ON FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
+	text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_cases(text, text, timestamptz, timestamptz, text,
+	text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
+
+CREATE FUNCTION csstats.export_chats(generate_password boolean, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
+		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
+		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
+		password_name text DEFAULT NULL, password text DEFAULT NULL, include_summary boolean DEFAULT false,
+		OUT generated_password text, OUT file bytea)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'csstats_export_chats_generated'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
+	text, text, jsonb, timestamptz, text, text, boolean) IS
+	'export_chats under a password the server generates (generate_password => true, password => NULL): returns the password and the encrypted file';
+
+CREATE FUNCTION csstats.export_cases(generate_password boolean, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
+		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		password text DEFAULT NULL, include_summary boolean DEFAULT false,
+		OUT generated_password text, OUT file bytea)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'csstats_export_cases_generated'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
+	text, text, jsonb, timestamptz, text, text, boolean) IS
+	'export_cases under a password the server generates (generate_password => true, password => NULL): returns the password and the encrypted file';
+
+CREATE FUNCTION csstats.export_chats_to_file(generate_password boolean,
+		filename text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
+		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
+		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
+		password_name text DEFAULT NULL, password text DEFAULT NULL, include_summary boolean DEFAULT false,
+		OUT audit_id bigint, OUT generated_password text)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'csstats_export_chats_to_file_generated'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text, text, boolean) IS
+	'export_chats_to_file under a password the server generates (generate_password => true, password => NULL): returns the audit id and the password';
+
+CREATE FUNCTION csstats.export_cases_to_file(generate_password boolean,
+		filename text DEFAULT NULL, reason text DEFAULT NULL,
+		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
+		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		password text DEFAULT NULL, include_summary boolean DEFAULT false,
+		OUT audit_id bigint, OUT generated_password text)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'csstats_export_cases_to_file_generated'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text, text, boolean) IS
+	'export_cases_to_file under a password the server generates (generate_password => true, password => NULL): returns the audit id and the password';
+
+REVOKE ALL ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
+	text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
+	text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, boolean, text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
+	text, text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
+
+DO $summary$
+DECLARE
+	g text := pg_catalog.current_setting('csstats_update.summary_grants', true);
+BEGIN
+	IF g IS NOT NULL AND g <> '' THEN
+		EXECUTE g;
+	END IF;
+END;
+$summary$;

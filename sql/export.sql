@@ -185,9 +185,9 @@ GRANT USAGE ON SCHEMA csstats TO export_nogrant, export_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO export_nogrant, export_reader;
 REVOKE SELECT ON csstats.export_passwords FROM export_nogrant, export_reader;
 GRANT EXECUTE ON FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text) TO export_reader;
+	text, text, jsonb, timestamptz, text, boolean) TO export_reader;
 GRANT EXECUTE ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text) TO export_reader;
+	text, boolean, text, text, jsonb, timestamptz, text, boolean) TO export_reader;
 SET ROLE export_nogrant;
 SELECT csstats.export_chats(password => 'abcd1234', reason => 'r', channel_id => 'xp');
 SELECT csstats.export_cases(password => 'abcd1234', reason => 'r', channel_id => 'xp',

@@ -17,6 +17,8 @@
 #include "datatype/timestamp.h"
 #include "pgtime.h"
 
+#include "xlsxsummary.h"
+
 /* How an array element is written in JSON (XLSX joins their texts). */
 typedef enum DocScalar
 {
@@ -50,6 +52,16 @@ typedef struct DocWriterOps
 	/* items[i] NULL for a NULL element */
 	void		(*array) (DocWriter *w, const char *const *items, int n, DocScalar kind);
 	void		(*json) (DocWriter *w, const char *s);	/* an object or array value */
+
+	/*
+	 * include_summary: summary() before the first sheet (XLSX: the first
+	 * sheet, with charts), summary_counts() after the last one (the rows per
+	 * sheet; JSON writes the whole "Summary" key then, as the last key).
+	 * s must live until finish().
+	 */
+	void		(*summary) (DocWriter *w, const cs_summary *s);
+	void		(*summary_counts) (DocWriter *w, const char *const *names,
+								   const int64 *rows, int n);
 
 	/* the document is complete: write it out */
 	void		(*finish) (DocWriter *w);

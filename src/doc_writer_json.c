@@ -34,6 +34,7 @@ typedef struct JsonWriter
 	bool		first_sheet;
 	char	  **keys;			/* the sheet's "header": keys, escaped */
 	int			col;			/* the next cell's column */
+	const cs_summary *summary;	/* include_summary: written last */
 } JsonWriter;
 
 static void
@@ -51,17 +52,14 @@ Puts(JsonWriter *w, const char *s)
 	Put(w, s, strlen(s));
 }
 
-/* A JSON string literal of (s, len), UTF-8 in the server encoding. */
+/* A JSON string literal of UTF-8 text (u, len). */
 static void
-String(JsonWriter *w, const char *s, size_t len)
+StringUtf8(JsonWriter *w, const char *u, size_t len)
 {
-	const char *u = pg_server_to_any(s, len, PG_UTF8);
 	const char *start;
 	const char *p;
 	const char *end;
 
-	if (u != s)
-		len = strlen(u);
 	end = u + len;
 	Put(w, "\"", 1);
 	start = u;
@@ -99,6 +97,15 @@ String(JsonWriter *w, const char *s, size_t len)
 	}
 	Put(w, start, end - start);
 	Put(w, "\"", 1);
+}
+
+/* A JSON string literal of (s, len), UTF-8 in the server encoding. */
+static void
+String(JsonWriter *w, const char *s, size_t len)
+{
+	const char *u = pg_server_to_any(s, len, PG_UTF8);
+
+	StringUtf8(w, u, u != s ? strlen(u) : len);
 }
 
 /* A number's text: a JSON number, or a string for NaN and Infinity. */
@@ -306,6 +313,117 @@ JsonJson(DocWriter *dw, const char *s)
 	Puts(w, s);
 }
 
+/* ---- the "Summary" key (include_summary) ---- */
+
+static void
+SummaryKey(JsonWriter *w, const char *key, bool first)
+{
+	if (!first)
+		Put(w, ",", 1);
+	StringUtf8(w, key, strlen(key));
+	Put(w, ":", 1);
+}
+
+/* A minutes value: a JSON number, null for none. */
+static void
+SummaryMinutes(JsonWriter *w, const char *key, double v)
+{
+	SummaryKey(w, key, false);
+	if (isnan(v) || isinf(v))
+		Puts(w, "null");
+	else
+		Puts(w, float8out_internal(v));
+}
+
+static void
+SummaryInt(JsonWriter *w, const char *key, int64 v, bool first)
+{
+	char		b[32];
+
+	SummaryKey(w, key, first);
+	snprintf(b, sizeof(b), INT64_FORMAT, v);
+	Puts(w, b);
+}
+
+static void
+JsonSummary(DocWriter *dw, const cs_summary *s)
+{
+	((JsonWriter *) dw)->summary = s;
+}
+
+/*
+ * "Summary": {"scope": {...}, "days": [...], "assignees": [...],
+ * "rowsPerSheet": {...}}, the keys of the tables as cs_summary_*_column
+ * names them.  Its text is UTF-8 already (export_summary.c converted it).
+ */
+static void
+JsonSummaryCounts(DocWriter *dw, const char *const *names, const int64 *rows, int n)
+{
+	JsonWriter *w = (JsonWriter *) dw;
+	const cs_summary *s = w->summary;
+	int			c = s->cases;
+	int			i;
+
+	if (!w->first_sheet)
+		Put(w, ",\n", 2);
+	w->first_sheet = false;
+	Puts(w, "\"Summary\":{\"scope\":{");
+	for (i = 0; i < s->nscope; i++)
+	{
+		SummaryKey(w, s->scope_keys[i], i == 0);
+		StringUtf8(w, s->scope_values[i], strlen(s->scope_values[i]));
+	}
+	Puts(w, "},\n\"days\":[");
+	for (i = 0; i < s->ndays; i++)
+	{
+		const cs_summary_day *d = &s->days[i];
+		char		day[16];
+
+		Puts(w, i == 0 ? "\n{" : ",\n{");
+		snprintf(day, sizeof(day), "%04d-%02d-%02d", d->year, d->month, d->day);
+		SummaryKey(w, cs_summary_day_column(0, c, 1), true);
+		StringUtf8(w, day, strlen(day));
+		SummaryInt(w, cs_summary_day_column(1, c, 1), d->created, false);
+		SummaryInt(w, cs_summary_day_column(2, c, 1), d->closed, false);
+		SummaryMinutes(w, cs_summary_day_column(3, c, 1), d->wait_p50);
+		SummaryMinutes(w, cs_summary_day_column(4, c, 1), d->wait_p90);
+		SummaryMinutes(w, cs_summary_day_column(5, c, 1), d->res_p50);
+		SummaryMinutes(w, cs_summary_day_column(6, c, 1), d->op_wait_p50);
+		SummaryMinutes(w, cs_summary_day_column(7, c, 1), d->op_wait_p90);
+		SummaryMinutes(w, cs_summary_day_column(8, c, 1), d->op_res_p50);
+		SummaryInt(w, cs_summary_day_column(9, c, 1), d->missed, false);
+		Put(w, "}", 1);
+	}
+	Puts(w, "],\n\"assignees\":[");
+	for (i = 0; i < s->nassignees; i++)
+	{
+		const cs_summary_assignee *a = &s->assignees[i];
+
+		Puts(w, i == 0 ? "\n{" : ",\n{");
+		SummaryKey(w, cs_summary_assignee_column(0, c, 1), true);
+		if (a->name != NULL)
+			StringUtf8(w, a->name, strlen(a->name));
+		else
+			Puts(w, "null");
+		SummaryKey(w, cs_summary_assignee_column(1, c, 1), false);
+		if (a->id != NULL)
+			StringUtf8(w, a->id, strlen(a->id));
+		else
+			Puts(w, "null");
+		SummaryInt(w, cs_summary_assignee_column(2, c, 1), a->count, false);
+		SummaryInt(w, cs_summary_assignee_column(3, c, 1), a->replies, false);
+		SummaryMinutes(w, cs_summary_assignee_column(4, c, 1), a->wait_p50);
+		SummaryMinutes(w, cs_summary_assignee_column(5, c, 1), a->res_p50);
+		SummaryMinutes(w, cs_summary_assignee_column(6, c, 1), a->op_wait_p50);
+		SummaryMinutes(w, cs_summary_assignee_column(7, c, 1), a->op_res_p50);
+		Put(w, "}", 1);
+	}
+	Puts(w, "],\n\"rowsPerSheet\":{");
+	for (i = 0; i < n; i++)
+		SummaryInt(w, names[i], rows[i], i == 0);
+	Puts(w, "}}");
+}
+
 static void
 JsonFinish(DocWriter *dw)
 {
@@ -334,6 +452,8 @@ static const DocWriterOps json_ops = {
 	.timestamp = JsonTimestamp,
 	.array = JsonArray,
 	.json = JsonJson,
+	.summary = JsonSummary,
+	.summary_counts = JsonSummaryCounts,
 	.finish = JsonFinish,
 };
 

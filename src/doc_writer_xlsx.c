@@ -23,6 +23,7 @@
 #include "utils/timestamp.h"
 
 #include "xlsxout.h"
+#include "xlsxsummary.h"
 
 #include "close_thread.h"
 #include "doc_writer.h"
@@ -170,6 +171,25 @@ XlsxJson(DocWriter *dw, const char *s)
 }
 
 static void
+XlsxSummary(DocWriter *dw, const cs_summary *s)
+{
+	XlsxWriter *w = (XlsxWriter *) dw;
+	cs_err		err;
+
+	Check(cs_xlsx_summary(w->x, s, &err), &err);
+}
+
+/* The workbook counts its own sheets' rows: the same as names/rows. */
+static void
+XlsxSummaryCounts(DocWriter *dw, const char *const *names, const int64 *rows, int n)
+{
+	XlsxWriter *w = (XlsxWriter *) dw;
+	cs_err		err;
+
+	Check(cs_xlsx_summary_counts(w->x, &err), &err);
+}
+
+static void
 XlsxFinish(DocWriter *dw)
 {
 	XlsxWriter *w = (XlsxWriter *) dw;
@@ -219,6 +239,8 @@ static const DocWriterOps xlsx_ops = {
 	.timestamp = XlsxTimestamp,
 	.array = XlsxArray,
 	.json = XlsxJson,
+	.summary = XlsxSummary,
+	.summary_counts = XlsxSummaryCounts,
 	.finish = XlsxFinish,
 };
 

@@ -3,7 +3,8 @@
  * export.h
  *	  Declarations shared by the export files:
  *
- *	  export.c          SQL entry points, argument validation
+ *	  export.c          SQL entry points, the export from request to delivery
+ *	  export_request.c  argument validation, permissions, limits (export_request.h)
  *	  export_settings.c the export settings and the password rules
  *	  export_sheets.c   the cursor -> document loop (ExportWriteDocument)
  *	  audit.c           the privileged audit append
@@ -56,6 +57,7 @@ typedef struct ExportRequest
 	TimestampTz as_of;
 	bool		to_file;
 	char	   *filename;		/* to_file: given name or NULL (generated) */
+	bool		include_summary;	/* a first Summary sheet (export_summary.c) */
 
 	/* filled in while running */
 	char	   *timezone;		/* the channel's IANA zone */

@@ -39,6 +39,7 @@
 #include "doc_writer.h"
 #include "export.h"
 #include "export_catalog.h"
+#include "export_summary.h"
 #include "export_tmp.h"
 
 #define FETCH_BATCH 1000
@@ -577,7 +578,8 @@ WriteSheet(DocWriter *w, pg_tz *tz, const char *tmpdir, const SheetDef *def,
 /*
  * ExportWriteDocument
  *		Write the plaintext document of the request to path (XLSX with its
- *		temporary files in tmpdir, or JSON) and count the rows per sheet.
+ *		temporary files in tmpdir, or JSON) and count the rows per sheet
+ *		(the Summary, with include_summary, is no data sheet: not counted).
  */
 void
 ExportWriteDocument(ExportRequest *req, const char *path, const char *tmpdir,
@@ -587,6 +589,7 @@ ExportWriteDocument(ExportRequest *req, const char *path, const char *tmpdir,
 	const SheetDef *sheets;
 	int			nsheets;
 	SheetArgs	args;
+	ExportSummary *summary = NULL;
 	int			i;
 
 	if (req->format == EXPORT_XLSX)
@@ -596,6 +599,13 @@ ExportWriteDocument(ExportRequest *req, const char *path, const char *tmpdir,
 
 	sheets = ExportSheets(req->kind, &nsheets);
 	SheetArgsInit(&args, req);
+	/* the Summary's own pass comes first: it is the first sheet */
+	if (req->include_summary)
+	{
+		set_ps_display("csstats export: summary");
+		summary = ExportSummaryCompute(req, 5, args.types, args.values, args.nulls);
+		w->ops->summary(w, &summary->s);
+	}
 	counts->nsheets = 0;
 	for (i = 0; i < nsheets; i++)
 	{
@@ -607,5 +617,7 @@ ExportWriteDocument(ExportRequest *req, const char *path, const char *tmpdir,
 					   req->kind == EXPORT_CASES ? req->limit : 0);
 		counts->nsheets++;
 	}
+	if (summary != NULL)
+		w->ops->summary_counts(w, counts->names, counts->rows, counts->nsheets);
 	w->ops->finish(w);
 }

@@ -4,9 +4,11 @@
  * audit trail.
  *
  *   csstats.export_chats(password, reason, since, until, format, include_messages,
- *                        channel_id, manager_id, filters, as_of, password_name) -> bytea
+ *                        channel_id, manager_id, filters, as_of, password_name,
+ *                        include_summary) -> bytea
  *   csstats.export_cases(password, reason, since, until, format,
- *                        channel_id, manager_id, filters, as_of, password_name) -> bytea
+ *                        channel_id, manager_id, filters, as_of, password_name,
+ *                        include_summary) -> bytea
  *   csstats.export_chats_to_file(filename, ...same...) -> bigint (audit id)
  *   csstats.export_cases_to_file(filename, ...same...) -> bigint (audit id)
  *   csstats.verify_audit() -> TABLE (id, ok, problem)
@@ -295,25 +297,27 @@ CREATE FUNCTION csstats.export_chats(password text DEFAULT NULL, reason text DEF
 		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
 		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
 		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
-		password_name text DEFAULT NULL)
+		password_name text DEFAULT NULL,
+		include_summary boolean DEFAULT false)
 	RETURNS bytea
 	AS 'MODULE_PATHNAME', 'csstats_export_chats'
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text) IS
-	'the chats export (UserChat data and related sheets, Message data with include_messages) as a password-encrypted XLSX or JSON ZIP; audited';
+	text, text, jsonb, timestamptz, text, boolean) IS
+	'the chats export (UserChat data and related sheets, Message data with include_messages, a first Summary sheet with include_summary) as a password-encrypted XLSX or JSON ZIP; audited';
 
 CREATE FUNCTION csstats.export_cases(password text DEFAULT NULL, reason text DEFAULT NULL,
 		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
 		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
 		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
-		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL)
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		include_summary boolean DEFAULT false)
 	RETURNS bytea
 	AS 'MODULE_PATHNAME', 'csstats_export_cases'
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION csstats.export_cases(text, text, timestamptz, timestamptz, text,
-	text, text, jsonb, timestamptz, text) IS
-	'the cases export (UserChatCase data) as a password-encrypted XLSX or JSON ZIP; range at most 6 months; audited';
+	text, text, jsonb, timestamptz, text, boolean) IS
+	'the cases export (UserChatCase data, a first Summary sheet with include_summary) as a password-encrypted XLSX or JSON ZIP; range at most 6 months; audited';
 
 CREATE FUNCTION csstats.export_chats_to_file(filename text DEFAULT NULL,
 		password text DEFAULT NULL, reason text DEFAULT NULL,
@@ -321,12 +325,13 @@ CREATE FUNCTION csstats.export_chats_to_file(filename text DEFAULT NULL,
 		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
 		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
 		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
-		password_name text DEFAULT NULL)
+		password_name text DEFAULT NULL,
+		include_summary boolean DEFAULT false)
 	RETURNS bigint
 	AS 'MODULE_PATHNAME', 'csstats_export_chats_to_file'
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text) IS
+	text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
 	'export_chats into a new file (mode 0600) in csstats.export_directory, given its name once its audit row is committed (not undone by a rollback); returns the audit id';
 
 CREATE FUNCTION csstats.export_cases_to_file(filename text DEFAULT NULL,
@@ -334,22 +339,23 @@ CREATE FUNCTION csstats.export_cases_to_file(filename text DEFAULT NULL,
 		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
 		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
 		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
-		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL)
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		include_summary boolean DEFAULT false)
 	RETURNS bigint
 	AS 'MODULE_PATHNAME', 'csstats_export_cases_to_file'
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
-	text, text, text, jsonb, timestamptz, text) IS
+	text, text, text, jsonb, timestamptz, text, boolean) IS
 	'export_cases into a new file (mode 0600) in csstats.export_directory, given its name once its audit row is committed (not undone by a rollback); returns the audit id';
 
 REVOKE ALL ON FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_cases(text, text, timestamptz, timestamptz, text,
-	text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
-	text, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 
 -- The header a sheet column gets in the files: the one snake_case -> seed
 -- mapping the writers use (camelCase; PascalCase on Message data).

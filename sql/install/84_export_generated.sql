@@ -12,13 +12,15 @@
  *
  * Each is an overload of the function of the same name in 80_export.sql:
  * the same arguments, with generate_password (no default) in the first place
- * and password moved to the end (accepted so that `password => NULL` reads as
- * meant; giving it, or password_name, is an error, and so is
- * generate_password => false or NULL).  A call selects it only by naming
- * generate_password or passing a boolean first: every other call, positional
- * or named, keeps resolving to the plain function, since the two agree on
- * the type of every shared position but the first, where a string or NULL
- * prefers text over boolean.
+ * and password moved after password_name (accepted so that `password => NULL`
+ * reads as meant; giving it, or password_name, is an error, and so is
+ * generate_password => false or NULL); include_summary is the last argument
+ * of both.  A call selects it only by naming generate_password or passing a
+ * boolean first: every other call, positional or named, keeps resolving to
+ * the plain function, since the two agree on the type of every shared
+ * position but the first, where a string or NULL prefers text over boolean,
+ * and the one after password_name (the plain function's include_summary,
+ * this one's password), where a boolean can only be include_summary.
  *
  * One row: call them in FROM (SELECT (f(...)).* would run the export once
  * per column).  EXECUTE is revoked from PUBLIC like the plain functions'.
@@ -28,13 +30,13 @@ CREATE FUNCTION csstats.export_chats(generate_password boolean, reason text DEFA
 		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
 		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
 		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
-		password_name text DEFAULT NULL, password text DEFAULT NULL,
+		password_name text DEFAULT NULL, password text DEFAULT NULL, include_summary boolean DEFAULT false,
 		OUT generated_password text, OUT file bytea)
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'csstats_export_chats_generated'
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text, text) IS
+	text, text, jsonb, timestamptz, text, text, boolean) IS
 	'export_chats under a password the server generates (generate_password => true, password => NULL): returns the password and the encrypted file';
 
 CREATE FUNCTION csstats.export_cases(generate_password boolean, reason text DEFAULT NULL,
@@ -42,13 +44,13 @@ CREATE FUNCTION csstats.export_cases(generate_password boolean, reason text DEFA
 		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
 		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
 		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
-		password text DEFAULT NULL,
+		password text DEFAULT NULL, include_summary boolean DEFAULT false,
 		OUT generated_password text, OUT file bytea)
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'csstats_export_cases_generated'
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
-	text, text, jsonb, timestamptz, text, text) IS
+	text, text, jsonb, timestamptz, text, text, boolean) IS
 	'export_cases under a password the server generates (generate_password => true, password => NULL): returns the password and the encrypted file';
 
 CREATE FUNCTION csstats.export_chats_to_file(generate_password boolean,
@@ -57,13 +59,13 @@ CREATE FUNCTION csstats.export_chats_to_file(generate_password boolean,
 		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
 		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
 		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
-		password_name text DEFAULT NULL, password text DEFAULT NULL,
+		password_name text DEFAULT NULL, password text DEFAULT NULL, include_summary boolean DEFAULT false,
 		OUT audit_id bigint, OUT generated_password text)
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'csstats_export_chats_to_file_generated'
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text, text) IS
+	text, boolean, text, text, jsonb, timestamptz, text, text, boolean) IS
 	'export_chats_to_file under a password the server generates (generate_password => true, password => NULL): returns the audit id and the password';
 
 CREATE FUNCTION csstats.export_cases_to_file(generate_password boolean,
@@ -72,20 +74,20 @@ CREATE FUNCTION csstats.export_cases_to_file(generate_password boolean,
 		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
 		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
 		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
-		password text DEFAULT NULL,
+		password text DEFAULT NULL, include_summary boolean DEFAULT false,
 		OUT audit_id bigint, OUT generated_password text)
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'csstats_export_cases_to_file_generated'
 	LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, text, text, jsonb, timestamptz, text, text) IS
+	text, text, text, jsonb, timestamptz, text, text, boolean) IS
 	'export_cases_to_file under a password the server generates (generate_password => true, password => NULL): returns the audit id and the password';
 
 REVOKE ALL ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+	text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
-	text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+	text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+	text, boolean, text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+	text, text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;

@@ -2,6 +2,7 @@
  * xlsxout.c - streaming XLSX writer with the export cell rules (see xlsxout.h).
  */
 #include "xlsxout.h"
+#include "xlsxout_int.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -11,39 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <xlsxwriter.h>
-
 #define MARK_UNITS	12			/* "…[truncated]" in UTF-16 code units */
-
-typedef struct lsheet
-{
-	char	   *name;			/* logical name */
-	char	  **header;			/* registered header names, or NULL */
-	int			ncols;
-	int64_t		rows;			/* data rows written */
-	int			parts;			/* worksheets used (1 + continuations) */
-} lsheet;
-
-struct cs_xlsx
-{
-	lxw_workbook *wb;
-	char	   *path;
-	int			closed;			/* cs_xlsx_close ran (workbook freed) */
-	int			written;		/* ... and succeeded: keep the file */
-	lxw_format *fmt_dt;
-	lxw_format *fmt_head;
-	lsheet	   *sheets;
-	int			nsheets;
-	int			sheets_cap;
-	int			nworksheets;
-	lxw_worksheet *ws;			/* current worksheet */
-	int32_t		row;			/* last row used in ws, -1 if none */
-	int			col;			/* next column in the current row */
-	int			in_row;			/* a data row was started */
-	char	   *sbuf;			/* sanitised string buffer */
-	size_t		scap;
-	uint8_t		widened[CS_XLSX_MAX_COLS];	/* date column widened in ws */
-};
 
 /* ---- text sanitising --------------------------------------------------- */
 

@@ -8,6 +8,8 @@
 #    unencrypted; test/bench/export_peer.py) (target: >= 10x faster);
 #  - JSON export vs COPY of the same sheet rows to CSV files plus
 #    `7z a -tzip -mem=AES256 -p` (target <= 1.5x);
+#  - the same XLSX export with include_summary => true (the Summary sheet: one
+#    extra SQL pass over the UserChat sheet) vs without: its cost, reported;
 #  - cases export peak backend memory (S, and L with CSSTATS_BENCH_L=1): the
 #    growth over the fresh backend must stay under 100 MB.
 set -euo pipefail
@@ -31,11 +33,12 @@ xdir = cur.fetchone()[0]
 cur.execute("SET client_min_messages = debug1")
 
 
-def export(fmt):
+def export(fmt, summary=False):
     conn.notices.clear()
     t0 = time.perf_counter()
     cur.execute("""SELECT csstats.export_chats_to_file(password => %s, reason => 'benchmark',
-                          channel_id => 'S', format => %s, include_messages => true)""", (PW, fmt))
+                          channel_id => 'S', format => %s, include_messages => true,
+                          include_summary => %s)""", (PW, fmt, summary))
     aid = cur.fetchone()[0]
     total = time.perf_counter() - t0
     m = None
@@ -61,6 +64,12 @@ b.emit("chats export S+messages, XLSX unencrypted floor", floor,
 b.emit("chats export S+messages, XLSX encrypted", enc_total, baseline="chats export S+messages, XLSX unencrypted floor",
        kind="overhead", target=1.15, peak_kb=b.backend_peak_kb(conn),
        note=f"{size / 1e6:.1f} MB file, encryption {median([r[2] for r in runs]):.2f} s")
+
+# the Summary sheet's cost: the same export with include_summary => true
+sruns = [export("xlsx", summary=True) for _ in range(4)][1:]
+b.emit("chats export S+messages, XLSX encrypted with Summary", median([r[0] for r in sruns]),
+       baseline="chats export S+messages, XLSX encrypted", kind="overhead", peak_kb=b.backend_peak_kb(conn),
+       note="include_summary => true: one extra pass over the UserChat sheet (reported, no target)")
 
 # the Python peer, once (it is slow)
 with tempfile.TemporaryDirectory() as d:

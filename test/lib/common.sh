@@ -26,14 +26,15 @@ CSSTATS_PACKAGES="gcc make pkg-config ca-certificates postgresql-15 postgresql-s
     python3 python3-openpyxl python3-msoffcrypto-tool python3-psycopg2 python3-psycopg p7zip-full
     util-linux procps tzdata"
 # Only the test command needs these: LibreOffice Calc, driven through UNO,
-# opens the encrypted exports (test/suites/58_libreoffice.sh); the Debian
+# opens the encrypted exports (test/suites/58_libreoffice.sh) and, with
+# poppler-utils (pdftoppm), renders the Summary sheet (57_summary.sh); the Debian
 # package is built from a git copy of the tree and installed with apt
 # (test/suites/90_package.sh; build-essential is an implicit build dependency);
 # PL/Proxy for the scale-out coordinator (router/, test/suites/70_router.sh);
 # the JDBC driver, a JDK and pgbouncer for the drivers suite
 # (test/suites/65_drivers.sh; it installs Debian's nodejs and npm only where
 # there is no node at all).
-CSSTATS_TEST_PACKAGES="libreoffice-calc-nogui python3-uno postgresql-15-plproxy
+CSSTATS_TEST_PACKAGES="libreoffice-calc-nogui python3-uno poppler-utils postgresql-15-plproxy
     git build-essential dpkg-dev debhelper postgresql-server-dev-all openssl
     libpostgresql-jdbc-java default-jdk-headless pgbouncer"
 

@@ -71,16 +71,16 @@ GRANT INSERT ON csstats.shard_export_links TO csstats_router;
 GRANT EXECUTE ON FUNCTION
     csstats.shard_export(text, text, text, uuid, boolean, text, text, timestamptz, timestamptz,
         text, boolean, text, text, jsonb, timestamptz, text),
-    csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
-    csstats.export_cases(text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text),
-    csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text),
-    csstats.export_cases(boolean, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text),
+    csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean),
+    csstats.export_cases(text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, boolean),
+    csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text, boolean),
+    csstats.export_cases(boolean, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text, boolean),
     csstats.shard_export_to_file(text, text, text, uuid, boolean, text, text, text, timestamptz,
         timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
-    csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
-    csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text),
-    csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text),
-    csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text)
+    csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean),
+    csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, boolean),
+    csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text, boolean),
+    csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text, boolean)
     TO csstats_router;
 -- the coordinator's stored-password and file-export users, as roles of the
 -- same name: no login, the export functions (and pg_write_server_files),
@@ -91,14 +91,14 @@ CREATE ROLE rt_exporter2 NOLOGIN;
 GRANT USAGE ON SCHEMA csstats TO rt_exporter, rt_exporter2;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO rt_exporter, rt_exporter2;
 GRANT EXECUTE ON FUNCTION
-    csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
-    csstats.export_cases(text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text),
-    csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text),
-    csstats.export_cases(boolean, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text),
-    csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
-    csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text),
-    csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text),
-    csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text)
+    csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean),
+    csstats.export_cases(text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, boolean),
+    csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text, boolean),
+    csstats.export_cases(boolean, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text, boolean),
+    csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean),
+    csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, boolean),
+    csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text, boolean),
+    csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text, boolean)
     TO rt_exporter, rt_exporter2;
 GRANT pg_write_server_files TO rt_exporter, rt_exporter2;
 GRANT rt_exporter, rt_exporter2 TO csstats_router;
@@ -111,7 +111,7 @@ CREATE ROLE rt_shard_user LOGIN PASSWORD '$RT_SHARD_USER_PASSWORD';
 GRANT USAGE ON SCHEMA csstats TO rt_shard_user;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO rt_shard_user;
 GRANT EXECUTE ON FUNCTION
-    csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text)
+    csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean)
     TO rt_shard_user;
 -- every statement of the router role logged (the password-log checks of
 -- issue 11), but never a parameter value: the router passes a caller's

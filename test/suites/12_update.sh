@@ -71,11 +71,21 @@ SELECT count(*) FROM csstats.generate_demo('demo', 300, 1);
 GRANT USAGE ON SCHEMA csstats TO $role;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO $role;
 REVOKE SELECT ON csstats.export_passwords FROM $role;
+-- 0.2.0 added include_summary (a last boolean) to the export functions
+SELECT to_regprocedure('csstats.export_cases(text,text,timestamptz,timestamptz,text,text,text,jsonb,timestamptz,text,boolean)') IS NOT NULL AS has_include_summary \gset
+\if :has_include_summary
+GRANT EXECUTE ON FUNCTION
+  csstats.export_chats(text,text,timestamptz,timestamptz,text,boolean,text,text,jsonb,timestamptz,text,boolean),
+  csstats.export_cases(text,text,timestamptz,timestamptz,text,text,text,jsonb,timestamptz,text,boolean),
+  csstats.export_chats_to_file(text,text,text,timestamptz,timestamptz,text,boolean,text,text,jsonb,timestamptz,text,boolean)
+  TO $role;
+\else
 GRANT EXECUTE ON FUNCTION
   csstats.export_chats(text,text,timestamptz,timestamptz,text,boolean,text,text,jsonb,timestamptz,text),
   csstats.export_cases(text,text,timestamptz,timestamptz,text,text,text,jsonb,timestamptz,text),
   csstats.export_chats_to_file(text,text,text,timestamptz,timestamptz,text,boolean,text,text,jsonb,timestamptz,text)
   TO $role;
+\endif
 SELECT to_regprocedure('csstats.set_export_password(text,text,regrole)') IS NOT NULL AS has_set_export_password \gset
 \if :has_set_export_password
 SELECT csstats.set_export_password('upd_stored', '$stored_pw', '$role');
@@ -162,7 +172,10 @@ ORDER BY 1;
 SQL
 }
 checksums $old >"$work/data.before"
-role_grants $old >"$work/grants.before"
+# The update re-signs the export functions (include_summary, a last boolean:
+# section "summary sheet") and must grant EXECUTE on the new ones as on the old.
+role_grants $old | sed -E 's/^(function (csstats\.)?export_c(hats|ases)(_to_file)?\(.*)\): EXECUTE$/\1,boolean): EXECUTE/' \
+    >"$work/grants.before"
 q -d $old -c "SELECT count(*) FILTER (WHERE NOT ok) || ' not ok of ' || count(*) FROM csstats.verify_audit()" >"$work/audit.before"
 
 # --- the update ----------------------------------------------------------------

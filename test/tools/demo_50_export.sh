@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Demo step (run by test/demo.sh): password-encrypted XLSX and JSON exports of
 # the demo channel into ./demo-out, with their passwords, sizes, audit rows and
-# how to open them.
+# how to open them; the XLSX opens on its Summary sheet (include_summary).
 set -euo pipefail
 out="$PWD/demo-out"
 mkdir -p "$out"
@@ -25,7 +25,8 @@ files = []
 for fmt, name in (("xlsx", "csstats-demo-chats.xlsx"), ("json", "csstats-demo-chats.json.zip")):
     pw = "".join(secrets.choice(alphabet) for _ in range(16))
     cur.execute("""SELECT csstats.export_chats(password => %s, reason => %s, format => %s,
-                          include_messages => true, channel_id => 'demo')""",
+                          include_messages => true, channel_id => 'demo',
+                          include_summary => true)""",
                 (pw, f"demo: every sheet of the demo channel as {fmt}", fmt))
     data = bytes(cur.fetchone()[0])
     path = os.path.join(out, name)
@@ -44,6 +45,8 @@ print()
 print("  Open them:")
 xlsx, js = files
 print(f"    Excel or LibreOffice: open {xlsx[0]} and type {xlsx[2]}")
+print(f"      it opens on the Summary sheet (include_summary => true): daily and per-assignee")
+print(f"      tables with charts; the JSON carries the same tables under its last key \"Summary\"")
 print(f"    or: /usr/bin/python3 -c \"import msoffcrypto; f = msoffcrypto.OfficeFile(open('{xlsx[0]}', 'rb')); "
       f"f.load_key(password='{xlsx[2]}'); f.decrypt(open('plain.xlsx', 'wb'))\"")
 print(f"    7-Zip (or WinZip, Keka): 7z x -p{js[2]} {js[0]}   -> export.json")

@@ -282,20 +282,20 @@ FROM csstats.user_chat_meet_sheet('demo', NULL, NULL, '{}', :as_of) s;
 -- covers: csstats.export_header(text,text)
 SELECT 'export_header: ' || csstats.export_header('UserChat data', 'first_replied_at_after_open')
 	|| ' ' || csstats.export_header('Message data', 'plain_text');
--- covers: csstats.export_chats(text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text)
+-- covers: csstats.export_chats(text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text,boolean)
 SELECT 'export_chats xlsx: ' || encode(substr(x, 1, 8), 'hex')
 FROM csstats.export_chats(password => 'UpdCallsPassw0rd', reason => 'update suite: calls',
-	channel_id => 'demo', include_messages => true, as_of => :as_of) x;
+	channel_id => 'demo', include_messages => true, as_of => :as_of, include_summary => true) x;
 SELECT 'export_chats xlsx audit: ' || a.kind || ' ' || a.format || ' ' || a.row_counts::text
 FROM csstats.export_audit a ORDER BY a.id DESC LIMIT 1;
--- covers: csstats.export_cases(text,text,timestamp with time zone,timestamp with time zone,text,text,text,jsonb,timestamp with time zone,text)
+-- covers: csstats.export_cases(text,text,timestamp with time zone,timestamp with time zone,text,text,text,jsonb,timestamp with time zone,text,boolean)
 SELECT 'export_cases json: ' || encode(substr(x, 1, 4), 'hex')
 FROM csstats.export_cases(password => 'UpdCallsPassw0rd', reason => 'update suite: calls',
 	channel_id => 'demo', since => '2025-01-01', until => '2025-06-30', format => 'json',
 	as_of => :as_of) x;
 SELECT 'export_cases json audit: ' || a.kind || ' ' || a.format || ' ' || a.row_counts::text
 FROM csstats.export_audit a ORDER BY a.id DESC LIMIT 1;
--- covers: csstats.export_chats_to_file(text,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text)
+-- covers: csstats.export_chats_to_file(text,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text,boolean)
 SELECT csstats.export_chats_to_file(filename => :'tag' || '-chats.xlsx',
 	password => 'UpdCallsPassw0rd', reason => 'update suite: calls', channel_id => 'demo',
 	as_of => :as_of) AS audit_id \gset
@@ -304,7 +304,7 @@ SELECT 'export_chats_to_file: ' || a.kind || ' ' || a.format || ' ' || a.row_cou
 	|| ' size ' || ((pg_stat_file(current_setting('csstats.export_directory') || '/' || a.destination)).size
 		= a.bytes)::text
 FROM csstats.export_audit a WHERE a.id = :audit_id;
--- covers: csstats.export_cases_to_file(text,text,text,timestamp with time zone,timestamp with time zone,text,text,text,jsonb,timestamp with time zone,text)
+-- covers: csstats.export_cases_to_file(text,text,text,timestamp with time zone,timestamp with time zone,text,text,text,jsonb,timestamp with time zone,text,boolean)
 SELECT csstats.export_cases_to_file(filename => :'tag' || '-cases.json.zip',
 	password => 'UpdCallsPassw0rd', reason => 'update suite: calls', channel_id => 'demo',
 	since => '2025-01-01', until => '2025-06-30', format => 'json', as_of => :as_of) AS audit_id \gset
@@ -315,21 +315,21 @@ SELECT 'export_cases_to_file: ' || a.kind || ' ' || a.format || ' ' || a.row_cou
 FROM csstats.export_audit a WHERE a.id = :audit_id;
 
 -- the generate_password forms (the password is random: its length only)
--- covers: csstats.export_chats(boolean,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text,text)
+-- covers: csstats.export_chats(boolean,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text,text,boolean)
 SELECT 'export_chats generated: ' || length(g.generated_password) || ' ' || encode(substr(g.file, 1, 8), 'hex')
 FROM csstats.export_chats(generate_password => true, reason => 'update suite: generated',
 	channel_id => 'demo', as_of => :as_of) g;
--- covers: csstats.export_cases(boolean,text,timestamp with time zone,timestamp with time zone,text,text,text,jsonb,timestamp with time zone,text,text)
+-- covers: csstats.export_cases(boolean,text,timestamp with time zone,timestamp with time zone,text,text,text,jsonb,timestamp with time zone,text,text,boolean)
 SELECT 'export_cases generated: ' || length(g.generated_password) || ' ' || encode(substr(g.file, 1, 4), 'hex')
 FROM csstats.export_cases(generate_password => true, reason => 'update suite: generated',
 	channel_id => 'demo', since => '2025-01-01', until => '2025-06-30', format => 'json',
 	as_of => :as_of) g;
--- covers: csstats.export_chats_to_file(boolean,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text,text)
+-- covers: csstats.export_chats_to_file(boolean,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text,text,boolean)
 SELECT 'export_chats_to_file generated: ' || length(g.generated_password) || ' '
 	|| (g.audit_id = (SELECT max(a.id) FROM csstats.export_audit a))::text
 FROM csstats.export_chats_to_file(generate_password => true, filename => :'tag' || '-generated.xlsx',
 	reason => 'update suite: generated', channel_id => 'demo', as_of => :as_of) g;
--- covers: csstats.export_cases_to_file(boolean,text,text,timestamp with time zone,timestamp with time zone,text,text,text,jsonb,timestamp with time zone,text,text)
+-- covers: csstats.export_cases_to_file(boolean,text,text,timestamp with time zone,timestamp with time zone,text,text,text,jsonb,timestamp with time zone,text,text,boolean)
 SELECT 'export_cases_to_file generated: ' || length(g.generated_password) || ' '
 	|| (g.audit_id = (SELECT max(a.id) FROM csstats.export_audit a))::text
 FROM csstats.export_cases_to_file(generate_password => true, filename => :'tag' || '-generated.json.zip',

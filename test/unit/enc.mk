@@ -7,3 +7,6 @@ $(B)/test_cfb: test_cfb.c $(ENC_CORE) $(CORE)/cfb.h $(CORE)/cserr.h
 $(B)/test_agile: test_agile.c $(ENC_CORE) $(CORE)/utf8.c $(CORE)/agile.c $(CORE)/agile.h $(CORE)/cfb.h
 $(B)/test_xlsxout: test_xlsxout.c $(CORE)/cserr.c $(CORE)/utf8.c $(CORE)/xlsxout.c $(CORE)/xlsxout.h
 $(B)/test_zipenc: test_zipenc.c $(CORE)/cserr.c $(CORE)/zipenc.c $(CORE)/zipenc.h
+# The Summary sheet and its charts (issue 15).
+UNIT_TESTS += test_xlsxsummary
+$(B)/test_xlsxsummary: test_xlsxsummary.c $(CORE)/cserr.c $(CORE)/utf8.c $(CORE)/xlsxout.c $(CORE)/xlsxsummary.c $(CORE)/xlsxout.h $(CORE)/xlsxout_int.h $(CORE)/xlsxsummary.h
