@@ -95,7 +95,7 @@ CREATE ROLE $user LOGIN PASSWORD '$pw';
 GRANT USAGE ON SCHEMA csstats TO $user;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO $user;
 GRANT EXECUTE ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text,
-    boolean, text, text, jsonb, timestamptz, text, text) TO $user;
+    boolean, text, text, jsonb, timestamptz, text, text, boolean) TO $user;
 SQL
 
 # --- pgbouncer, transaction pooling, as the postgres user --------------------
