@@ -20,6 +20,9 @@ OBJS = \
 	src/calendar.o \
 	src/core/schedule.o \
 	src/metrics_state.o \
+	src/metrics_trans.o \
+	src/metrics_combine.o \
+	src/metrics_serial.o \
 	src/metrics_final.o \
 	src/core/timeline.o \
 	src/core/tlpack.o \
