@@ -66,7 +66,7 @@ $(error no install-script parts in $(SRC)/sql/install: refusing to build an empt
 endif
 
 # pg_regress inputs sql/<name>.sql, outputs expected/<name>.out.
-REGRESS = setup schema generator dump_config sketch filters metrics_examples metrics_messy metrics_parallel metrics_tenants calendar calendar_roles sheets sheets_related export export_password settings inbox
+REGRESS = setup schema generator dump_config sketch filters metrics_examples metrics_messy metrics_parallel metrics_tenants calendar calendar_roles sheets sheets_related case_columns export export_password settings inbox
 REGRESS_OPTS = --dbname=csstats_regression
 NO_LOCALE = 1
 
