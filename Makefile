@@ -20,6 +20,9 @@ OBJS = \
 	src/calendar.o \
 	src/core/schedule.o \
 	src/metrics_state.o \
+	src/metrics_trans.o \
+	src/metrics_combine.o \
+	src/metrics_serial.o \
 	src/metrics_final.o \
 	src/core/timeline.o \
 	src/core/tlpack.o \
@@ -66,7 +69,7 @@ $(error no install-script parts in $(SRC)/sql/install: refusing to build an empt
 endif
 
 # pg_regress inputs sql/<name>.sql, outputs expected/<name>.out.
-REGRESS = setup schema generator dump_config sketch filters metrics_examples metrics_messy metrics_parallel metrics_tenants calendar calendar_roles sheets sheets_related export export_password settings inbox bi_views
+REGRESS = setup schema generator dump_config sketch filters metrics_examples metrics_messy metrics_parallel metrics_tenants calendar calendar_roles sheets sheets_related case_columns export export_password settings inbox bi_views
 REGRESS_OPTS = --dbname=csstats_regression
 NO_LOCALE = 1
 

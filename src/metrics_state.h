@@ -1,9 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * metrics_state.h
- *	  The state of the chat and case metric aggregates, shared by the
- *	  transition side (metrics_state.c) and the final functions
- *	  (metrics_final.c).
+ *	  The state of the chat and case metric aggregates, private to the
+ *	  files that make up the aggregates:
+ *
+ *		metrics_state.c		the state, its chat and its packed chunks
+ *		metrics_trans.c		the transition functions (rows into a state)
+ *		metrics_combine.c	combine (parallel partial states into one)
+ *		metrics_serial.c	serialize and deserialize (validated)
+ *		metrics_final.c		the final functions
+ *
+ *	  Only metrics_state.c touches the chunk chain's allocation; the others
+ *	  go through the functions below, so none of them includes another.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,6 +19,7 @@
 #define CSSTATS_METRICS_STATE_H
 
 #include "datatype/timestamp.h"
+#include "utils/memutils.h"
 
 #include "timeline.h"
 #include "tlpack.h"
@@ -86,11 +95,85 @@ typedef struct Decoded
 
 #define SEEN(st, k) (((st)->kinds_seen & (UINT32_C(1) << (k))) != 0)
 
+/* ---- metrics_state.c ---- */
+
+/* a state in cxt, with its first chunk in the same allocation */
+extern MetricsState *MetricsStateCreate(MemoryContext cxt, bool for_cases, TimestampTz as_of);
+
+/* the state's chat is (channel, id): set by the first call, checked after */
+extern void MetricsCheckChat(MetricsState *st, const char *channel, int channel_len,
+							 const char *id, int len);
+
+/* the aggregate's SQL name, for messages */
+extern const char *MetricsAggName(bool for_cases);
+
+/* ERRCODE_PROGRAM_LIMIT_EXCEEDED naming the state's chat */
+extern void MetricsTooLarge(const MetricsState *st) pg_attribute_noreturn();
+
+/* a new tail chunk with room for at least need bytes (PackItem's slow path) */
+extern PackChunk *MetricsNewChunk(MetricsState *st, size_t need);
+
+/* bytes of the stream that starts at chunk c, and the next stream's chunk */
+extern size_t MetricsStreamLen(const PackChunk *c);
+extern const PackChunk *MetricsNextStream(const PackChunk *c);
+
+/* copy the stream starting at c to out; returns its length */
+extern size_t MetricsCopyStream(const PackChunk *c, uint8 *out);
+
+/*
+ * A new chunk of exactly len bytes (used = len) appended to st as a stream
+ * of its own, for the caller to fill: combined and deserialized streams.
+ */
+extern PackChunk *MetricsAppendStream(MetricsState *st, size_t len);
 
 /*
  * Decode a state's rows into d (palloc'd in the current context), checking
- * every record (metrics_state.c).
+ * every record.
  */
 extern void DecodeState(const MetricsState *st, Decoded *d);
+
+/* equality of short strings without a libc call (chat ids: once per row) */
+static inline bool
+MetricsSameBytes(const char *a, const char *b, int len)
+{
+	for (; len >= 8; a += 8, b += 8, len -= 8)
+	{
+		uint64		x,
+					y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	for (; len > 0; a++, b++, len--)
+		if (*a != *b)
+			return false;
+	return true;
+}
+
+/*
+ * Append one item (its text: text/len) to the state.  Inline: it runs once
+ * per kept row, and the transition function is the aggregates' hot path.
+ */
+static inline void
+MetricsPackItem(MetricsState *st, const tl_item *it, const char *text, size_t len)
+{
+	PackChunk  *c = st->tail;
+	size_t		bound = TLP_RECORD_BOUND(len);
+	size_t		k;
+
+	/* decoded, the chat's items and texts must fit a palloc */
+	if (unlikely(st->nitems + 1 > MaxAllocSize / sizeof(tl_item) ||
+				 st->text_len + len >= MaxAllocSize))
+		MetricsTooLarge(st);
+	if (unlikely(c->cap - c->used < bound || st->need_reset))
+		c = MetricsNewChunk(st, bound);
+	k = tlp_write(&st->w, c->data + c->used, it, text, len);
+	c->used += (uint32) k;
+	st->packed_len += k;
+	st->text_len += len;
+	st->nitems++;
+}
 
 #endif							/* CSSTATS_METRICS_STATE_H */

@@ -66,5 +66,14 @@ else
 fi
 check "no install-script parts: no empty script" "[ ! -e '$work/empty/sql/csstats--0.2.0.sql' ]"
 
+# 4. every public function is named in README.md or docs/ (test/tools/doc_coverage.sh),
+#    and the check fails on an undocumented one
+check "docs: every public function of the install parts and the router is documented" \
+    "bash '$work/src/test/tools/doc_coverage.sh' '$work/src' >'$work/doc.log' 2>&1 || { cat '$work/doc.log'; false; }"
+printf '\nCREATE FUNCTION csstats.zz_undocumented_probe() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n' \
+    >>"$work/src/sql/install/60_sheets.sql"
+check "docs: an undocumented function is reported by name" \
+    "! bash '$work/src/test/tools/doc_coverage.sh' '$work/src' >'$work/doc2.log' 2>&1 && grep -q 'csstats.zz_undocumented_probe' '$work/doc2.log'"
+
 echo "build: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
