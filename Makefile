@@ -42,6 +42,7 @@ OBJS = \
 	src/audit.o \
 	src/audit_worker.o \
 	src/owner.o \
+	src/password_key.o \
 	src/password_store.o \
 	src/pause.o \
 	src/core/xlsxout.o \

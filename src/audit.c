@@ -5,7 +5,8 @@
  *	  file's size and SHA-256, or the refusal) for
  *	  csstats._export_audit_append, which the audit worker runs in a
  *	  transaction of its own before anything is delivered
- *	  (audit_worker.c).  Stored passwords are read in password_store.c.
+ *	  (audit_worker.c).  Stored passwords are read in password_store.c
+ *	  (sealed by password_key.c).
  *
  *-------------------------------------------------------------------------
  */

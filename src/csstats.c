@@ -20,6 +20,7 @@
 #include "calendar.h"
 #include "csstats.h"
 #include "export.h"
+#include "password_key.h"
 #include "pause.h"
 
 PG_MODULE_MAGIC;
@@ -29,7 +30,7 @@ _PG_init(void)
 {
 	CalendarInit();
 	ExportInit();
-	PasswordStoreInit();
+	PasswordKeyInit();
 	AuditWorkerInit();
 	PauseInit();
 	MarkGUCPrefixReserved("csstats");

@@ -10,6 +10,7 @@
  *	  audit.c           the privileged audit append
  *	  owner.c           one SPI statement as the extension owner
  *	  password_store.c  stored passwords, encrypted with a server key file
+ *	                    (the key file and the sealing: password_key.h)
  *
  *	  The other export files have headers of their own: export_catalog.h
  *	  (sheets, headers), doc_writer.h (XLSX/JSON writers), close_thread.h,
@@ -95,7 +96,6 @@ extern int	ExportExecuteAsOwner(const char *sql, int nargs, Oid *types, Datum *v
 								 const char *nulls, bool read_only);
 
 /* password_store.c */
-extern void PasswordStoreInit(void);
 extern char *ExportLookupPassword(const char *name, ExportRequest *req);
 
 /* audit.c */
