@@ -86,7 +86,7 @@ GRANT USAGE ON SCHEMA csstats TO $exporter, $blanket;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO $exporter;
 REVOKE SELECT ON csstats.export_passwords FROM $exporter;
 GRANT EXECUTE ON FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
-    text, text, jsonb, timestamptz, text) TO $exporter, $blanket;
+    text, text, jsonb, timestamptz, text, boolean) TO $exporter, $blanket;
 COMMIT;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO $blanket;
 SQL

@@ -29,7 +29,7 @@ GRANT USAGE ON SCHEMA csstats TO $role;
 GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO $role;
 REVOKE SELECT ON csstats.export_passwords FROM $role;
 GRANT EXECUTE ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
-    text, boolean, text, text, jsonb, timestamptz, text) TO $role;
+    text, boolean, text, text, jsonb, timestamptz, text, boolean) TO $role;
 GRANT pg_write_server_files TO $role;
 COMMIT;
 -- the stored password, as the README stores it (encrypted with the cluster's key file)
