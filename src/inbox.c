@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
+#include "access/tupmacs.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -43,7 +45,12 @@ typedef struct InboxReceiver
 {
 	DestReceiver pub;
 	inbox	   *ib;
-	MemoryContext rowcxt;		/* reset after every row */
+	MemoryContext work;			/* everything below lives here */
+	MemoryContext rowcxt;		/* a detoasted row's copies, reset after it */
+	char	   *arrbuf;			/* a short-header array, realigned */
+	Size		arrbuf_size;
+	inbox_str  *tags;
+	int			tags_size;
 } InboxReceiver;
 
 static void *
@@ -79,26 +86,109 @@ TextStr(Datum d)
 	return s;
 }
 
-/* The elements of a text[] (NULL elements as NULL strings), in rowcxt. */
-static inbox_str *
-TextArrayStrs(Datum d, int *n)
+/*
+ * The inbox state of a row: an inbox state, or a user_chats state as it is
+ * (queued counts as open, missed as closed), so the current rows need no
+ * CASE per row.
+ */
+static inbox_state
+RowState(inbox_str st)
 {
-	ArrayType  *arr = DatumGetArrayTypeP(d);
-	Datum	   *elems;
-	bool	   *nulls;
-	inbox_str  *strs;
+	static const struct
+	{
+		const char *name;
+		inbox_state state;
+	}			names[] = {
+		{"open", INBOX_OPEN}, {"queued", INBOX_OPEN}, {"snoozed", INBOX_SNOOZED},
+		{"closed", INBOX_CLOSED}, {"missed", INBOX_CLOSED},
+	};
 	int			i;
 
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
-	strs = palloc(sizeof(inbox_str) * Max(*n, 1));
-	for (i = 0; i < *n; i++)
+	for (i = 0; i < lengthof(names); i++)
+		if (st.len == strlen(names[i].name) && memcmp(st.s, names[i].name, st.len) == 0)
+			return names[i].state;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("inbox state must be open, snoozed or closed (or queued, missed), got \"%.*s\"",
+					(int) Min(st.len, 64), st.s)));
+	return INBOX_OPEN;			/* keep the compiler quiet */
+}
+
+/*
+ * The elements of a text[] (NULL elements as NULL strings), pointing into
+ * the array.  An index-only scan gives small arrays with a 1-byte header:
+ * those are realigned into a buffer kept across rows rather than detoasted
+ * into a fresh allocation each.
+ */
+static int
+RowTags(InboxReceiver *r, Datum d, bool *copied)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	ArrayType  *arr;
+	bits8	   *bitmap;
+	char	   *p;
+	int			n,
+				i;
+
+	if (VARATT_IS_SHORT(v))
 	{
-		if (nulls[i])
-			strs[i].s = NULL, strs[i].len = 0;
-		else
-			strs[i] = TextStr(elems[i]);
+		Size		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+
+		if (r->arrbuf_size < len + VARHDRSZ)
+		{
+			if (r->arrbuf)
+				pfree(r->arrbuf);
+			r->arrbuf_size = Max(len + VARHDRSZ, 2 * r->arrbuf_size);
+			r->arrbuf = MemoryContextAlloc(r->work, r->arrbuf_size);
+		}
+		SET_VARSIZE(r->arrbuf, len + VARHDRSZ);
+		memcpy(VARDATA(r->arrbuf), VARDATA_SHORT(v), len);
+		arr = (ArrayType *) r->arrbuf;
 	}
-	return strs;
+	else if (VARATT_IS_EXTENDED(v))
+	{
+		arr = (ArrayType *) detoast_attr(v);
+		*copied = true;
+	}
+	else
+		arr = (ArrayType *) v;
+
+	Assert(ARR_ELEMTYPE(arr) == TEXTOID);
+	n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	if (n > r->tags_size)
+	{
+		if (r->tags)
+			pfree(r->tags);
+		r->tags_size = Max(n, 2 * r->tags_size);
+		r->tags = MemoryContextAlloc(r->work, sizeof(inbox_str) * r->tags_size);
+	}
+	bitmap = ARR_NULLBITMAP(arr);
+	p = ARR_DATA_PTR(arr);
+	for (i = 0; i < n; i++)
+	{
+		if (bitmap && !(bitmap[i / 8] & (1 << (i % 8))))
+		{
+			r->tags[i].s = NULL;
+			r->tags[i].len = 0;
+			continue;
+		}
+		r->tags[i].s = VARDATA_ANY(p);
+		r->tags[i].len = VARSIZE_ANY_EXHDR(p);
+		p = att_addlength_pointer(p, -1, p);
+		p = (char *) att_align_nominal(p, TYPALIGN_INT);
+	}
+	return n;
+}
+
+/* A text column; *copied when it had to be detoasted (into rowcxt). */
+static inbox_str
+RowText(Datum d, bool *copied)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+		*copied = true;
+	return TextStr(d);
 }
 
 static bool
@@ -107,36 +197,28 @@ InboxReceive(TupleTableSlot *slot, DestReceiver *self)
 	InboxReceiver *r = (InboxReceiver *) self;
 	MemoryContext old = MemoryContextSwitchTo(r->rowcxt);
 	inbox_str	none = {NULL, 0},
-				st,
 				asg = none,
-				team = none,
-			   *tags = NULL;
-	int			ntags = 0,
-				s;
+				team = none;
+	inbox_state st;
+	int			ntags = 0;
+	bool		copied = false;
 
 	slot_getallattrs(slot);
 	if (slot->tts_isnull[0])
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("inbox state must not be NULL")));
-	st = TextStr(slot->tts_values[0]);
-	for (s = 0; s < INBOX_NSTATES; s++)
-		if (st.len == strlen(state_names[s]) && memcmp(st.s, state_names[s], st.len) == 0)
-			break;
-	if (s == INBOX_NSTATES)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("inbox state must be open, snoozed or closed, got \"%.*s\"",
-						(int) Min(st.len, 64), st.s)));
+	st = RowState(RowText(slot->tts_values[0], &copied));
 	if (!slot->tts_isnull[1])
-		asg = TextStr(slot->tts_values[1]);
+		asg = RowText(slot->tts_values[1], &copied);
 	if (!slot->tts_isnull[2])
-		team = TextStr(slot->tts_values[2]);
+		team = RowText(slot->tts_values[2], &copied);
 	if (!slot->tts_isnull[3])
-		tags = TextArrayStrs(slot->tts_values[3], &ntags);
-	CheckStatus(inbox_add_chat(r->ib, (inbox_state) s, asg, team, tags, ntags));
+		ntags = RowTags(r, slot->tts_values[3], &copied);
+	CheckStatus(inbox_add_chat(r->ib, st, asg, team, r->tags, ntags));
 	MemoryContextSwitchTo(old);
-	MemoryContextReset(r->rowcxt);
+	if (copied)
+		MemoryContextReset(r->rowcxt);
 	return true;
 }
 
@@ -234,6 +316,11 @@ csstats_inbox_group(PG_FUNCTION_ARGS)
 	recv.pub.rShutdown = InboxShutdown;
 	recv.pub.rDestroy = InboxDestroy;
 	recv.pub.mydest = DestNone;
+	recv.work = work;
+	recv.arrbuf = NULL;
+	recv.arrbuf_size = 0;
+	recv.tags = NULL;
+	recv.tags_size = 0;
 	recv.rowcxt = AllocSetContextCreate(work, "inbox counts row", ALLOCSET_SMALL_SIZES);
 	PortalRunFetch(portal, FETCH_FORWARD, FETCH_ALL, &recv.pub);
 

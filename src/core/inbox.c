@@ -48,6 +48,7 @@ struct inbox
 	arena_block *blocks;
 	inbox_entry **slots;		/* power of two, at most half full */
 	size_t		nslots;
+	int			shift;			/* 64 - log2(nslots): a slot is the hash's top bits */
 	inbox_entry **entries;		/* every entry, for the rows */
 	size_t		nentries;
 	size_t		cap_entries;
@@ -112,26 +113,70 @@ ArenaAlloc(inbox *ib, size_t size)
 	return p;
 }
 
-/* FNV-1a over the scope and the bytes. */
+/*
+ * A multiply-xorshift hash over the scope and the bytes, eight at a time
+ * (a chat costs a few lookups of short keys, so the hash is most of it),
+ * ending with a multiply: its top bits are the best mixed, and pick the slot.
+ */
 static uint64_t
 KeyHash(inbox_scope scope, const char *s, size_t len)
 {
-	uint64_t	h = 14695981039346656037ULL ^ (uint64_t) scope;
-	size_t		i;
+	const uint64_t m = 0x9E3779B97F4A7C15ULL;
+	uint64_t	h = ((uint64_t) scope << 56) ^ (len * m);
+	uint64_t	w;
 
-	h *= 1099511628211ULL;
-	for (i = 0; i < len; i++)
+	for (; len >= 8; s += 8, len -= 8)
 	{
-		h ^= (unsigned char) s[i];
-		h *= 1099511628211ULL;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * m;
+		h ^= h >> 32;
 	}
-	return h ^ (h >> 29);
+	if (len > 0)
+	{
+		/* the last 1-7 bytes, read as two overlapping halves (len is hashed) */
+		if (len >= 4)
+		{
+			uint32_t	a,
+						b;
+
+			memcpy(&a, s, 4);
+			memcpy(&b, s + len - 4, 4);
+			w = ((uint64_t) a << 32) | b;
+		}
+		else
+			w = (uint64_t) (unsigned char) s[0] << 16 |
+				(uint64_t) (unsigned char) s[len / 2] << 8 | (unsigned char) s[len - 1];
+		h = (h ^ w) * m;
+		h ^= h >> 32;
+	}
+	return h * m;
+}
+
+/* Equal bytes: an inline loop, as keys are short. */
+static inline int
+KeyEq(const char *a, const char *b, size_t len)
+{
+	uint64_t	x,
+				y;
+
+	for (; len >= 8; a += 8, b += 8, len -= 8)
+	{
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+	}
+	for (; len > 0; a++, b++, len--)
+		if (*a != *b)
+			return 0;
+	return 1;
 }
 
 static cs_status
 Grow(inbox *ib)
 {
 	size_t		n = ib->nslots ? ib->nslots * 2 : 256;
+	int			shift = ib->nslots ? ib->shift - 1 : 64 - 8;
 	inbox_entry **slots = ib->a.alloc(ib->a.ctx, n * sizeof(inbox_entry *));
 	size_t		i;
 
@@ -140,7 +185,7 @@ Grow(inbox *ib)
 	memset(slots, 0, n * sizeof(inbox_entry *));
 	for (i = 0; i < ib->nentries; i++)
 	{
-		size_t		j = ib->entries[i]->hash & (n - 1);
+		size_t		j = ib->entries[i]->hash >> shift;
 
 		while (slots[j] != NULL)
 			j = (j + 1) & (n - 1);
@@ -150,6 +195,7 @@ Grow(inbox *ib)
 		ib->a.release(ib->a.ctx, ib->slots);
 	ib->slots = slots;
 	ib->nslots = n;
+	ib->shift = shift;
 	return CS_OK;
 }
 
@@ -158,12 +204,12 @@ static inbox_entry *
 Lookup(inbox *ib, inbox_scope scope, const char *s, size_t len)
 {
 	uint64_t	h = KeyHash(scope, s, len);
-	size_t		j = h & (ib->nslots - 1);
+	size_t		j = h >> ib->shift;
 	inbox_entry *e;
 
 	for (; (e = ib->slots[j]) != NULL; j = (j + 1) & (ib->nslots - 1))
-		if (e->hash == h && e->scope == scope && e->len == len &&
-			memcmp(e->key, s, len) == 0)
+		if (e->hash == h && e->len == len && e->scope == scope &&
+			KeyEq(e->key, s, len))
 			return e;
 
 	if (ib->nentries == ib->cap_entries)
