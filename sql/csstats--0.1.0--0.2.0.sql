@@ -895,9 +895,9 @@ BEGIN
 	-- reads the current rows; an earlier as_of replays the events.
 	IF at_ts >= now() THEN
 		OPEN chat_rows FOR
-		-- open and snoozed chats as they are now (user_chats_inbox_idx)
-		SELECT CASE u.state WHEN 'snoozed' THEN 'snoozed' ELSE 'open' END,
-			u.assignee_id, u.team_id, u.tags
+		-- open and snoozed chats as they are now (user_chats_inbox_idx; the
+		-- grouping takes queued as open)
+		SELECT u.state, u.assignee_id, u.team_id, u.tags
 		FROM csstats.user_chats u
 		WHERE u.channel_id = ch AND u.state IN ('queued', 'open', 'snoozed')
 		UNION ALL
