@@ -347,25 +347,33 @@ SET timezone = 'UTC';
 
 -- _inbox_group reads a cursor of (state, assignee, team, tags) to its end;
 -- it counts queued as open and missed as closed, skips NULL tags, lists the
--- keys it is given, and refuses anything else.
+-- keys it is given (a removed manager only while a chat is assigned to it,
+-- and never as an operator), names them, and refuses anything else.
 BEGIN;
 DECLARE rows_ok CURSOR FOR
 	SELECT * FROM (VALUES ('queued', NULL, 't9', '{x/y,x/z,NULL}'::text[]), ('missed', 'm1', NULL, NULL),
-		('snoozed', 'm1', 't9', '{}'), ('open', NULL, NULL, '{x}')) v(st, asg, team, tags);
-SELECT * FROM csstats._inbox_group('rows_ok', '{m2,NULL}', '{}', '{w/v}');
+		('snoozed', 'm1', 't9', '{}'), ('open', NULL, NULL, '{x}'), ('open', 'm3', NULL, '{}'))
+		v(st, asg, team, tags);
+SELECT * FROM csstats._inbox_group('rows_ok', '{m2,m3,m4,m5,NULL}', '{Two,Three,NULL,Five,Nobody}',
+	'{false,true,false,true,false}', '{true,true,false,false,true}', '{t9}', '{Nine}', '{w/v}');
 FETCH rows_ok;
 DECLARE rows_bad_state CURSOR FOR SELECT 'pending', NULL::text, NULL::text, '{}'::text[];
-SELECT * FROM csstats._inbox_group('rows_bad_state', '{}', '{}', '{}');
+SELECT * FROM csstats._inbox_group('rows_bad_state', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 ROLLBACK;
 BEGIN;
 DECLARE rows_null_state CURSOR FOR SELECT NULL::text, NULL::text, NULL::text, '{}'::text[];
-SELECT * FROM csstats._inbox_group('rows_null_state', '{}', '{}', '{}');
+SELECT * FROM csstats._inbox_group('rows_null_state', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 ROLLBACK;
 BEGIN;
 DECLARE rows_wrong CURSOR FOR SELECT 'open', NULL::text, NULL::text, 'a'::text;
-SELECT * FROM csstats._inbox_group('rows_wrong', '{}', '{}', '{}');
+SELECT * FROM csstats._inbox_group('rows_wrong', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 ROLLBACK;
-SELECT * FROM csstats._inbox_group('no_such_cursor', '{}', '{}', '{}');
+BEGIN;
+DECLARE rows_short CURSOR FOR SELECT 'open', NULL::text, NULL::text, '{}'::text[];
+SELECT * FROM csstats._inbox_group('rows_short', '{m1,m2}', '{One}', '{false,false}', '{true,true}', NULL, NULL, NULL);
+ROLLBACK;
+SELECT * FROM csstats._inbox_group('no_such_cursor', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT * FROM csstats._inbox_group(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 
 DROP SCHEMA inbox_ref CASCADE;
 DELETE FROM csstats.channels WHERE id IN ('ibx', 'ibx2', 'ibxd', 'ibxr', 'ibxk');

@@ -3,10 +3,11 @@
  * inbox.c
  *	  The grouping step of csstats.inbox_counts (sql/install/92_inbox.sql).
  *
- *	  csstats._inbox_group(chat_rows refcursor, assignees, teams, tags)
- *	  reads the counted chats from a cursor the SQL function opened (one row
- *	  per chat: inbox state, assignee, team, tags) and returns the counts per
- *	  scope, key and state (src/core/inbox.c does the grouping).  The rows
+ *	  csstats._inbox_group(chat_rows refcursor, the channel's managers,
+ *	  teams and tags) reads the counted chats from a cursor the SQL function
+ *	  opened (one row per chat: inbox state, assignee, team, tags), counts
+ *	  them (src/core/inbox.c does the grouping) and returns inbox_counts'
+ *	  rows, names and operator rows included, in their order.  The rows
  *	  come straight from the cursor's executor through a receiver of our own,
  *	  with no copy into an SPI tuple table; everything is allocated in one
  *	  short-lived memory context.  The SQL keeps the queries (and their
@@ -264,52 +265,172 @@ ChatRowsPortal(text *name)
 	return portal;
 }
 
-static void
-AddKeys(inbox *ib, inbox_scope scope, ArrayType *keys)
+/* A manager's or team's name and flags, the payload of its key. */
+typedef struct KeyInfo
 {
-	Datum	   *elems;
-	bool	   *nulls;
+	text	   *name;			/* NULL when NULL */
+	bool		removed;
+	bool		operator;
+} KeyInfo;
+
+/* The elements of a one-dimensional array argument (none when NULL). */
+static int
+ArgElems(FunctionCallInfo fcinfo, int argno, Oid elemtype, Datum **elems, bool **nulls)
+{
+	ArrayType  *arr;
+	int			n;
+
+	if (PG_ARGISNULL(argno))
+	{
+		*elems = NULL;
+		*nulls = NULL;
+		return 0;
+	}
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (elemtype == TEXTOID)
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, elems, nulls, &n);
+	else
+		deconstruct_array(arr, BOOLOID, 1, true, TYPALIGN_CHAR, elems, nulls, &n);
+	return n;
+}
+
+static void
+SameLength(int n, int m, const char *what)
+{
+	if (n != m)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the %s arrays must have the same length", what)));
+}
+
+/*
+ * List the keys: every manager (a removed one only gets its name attached,
+ * and becomes a row if chats are still assigned to it), every team, every
+ * tag.
+ */
+static void
+AddKeys(FunctionCallInfo fcinfo, inbox *ib)
+{
+	Datum	   *ids,
+			   *names,
+			   *removed,
+			   *oper,
+			   *tags;
+	bool	   *ids_n,
+			   *names_n,
+			   *removed_n,
+			   *oper_n,
+			   *tags_n;
 	int			n,
 				i;
 
-	deconstruct_array(keys, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	n = ArgElems(fcinfo, 1, TEXTOID, &ids, &ids_n);
+	SameLength(n, ArgElems(fcinfo, 2, TEXTOID, &names, &names_n), "manager");
+	SameLength(n, ArgElems(fcinfo, 3, BOOLOID, &removed, &removed_n), "manager");
+	SameLength(n, ArgElems(fcinfo, 4, BOOLOID, &oper, &oper_n), "manager");
 	for (i = 0; i < n; i++)
-		if (!nulls[i])
-			CheckStatus(inbox_add_key(ib, scope, TextStr(elems[i])));
+	{
+		KeyInfo    *k = palloc(sizeof(KeyInfo));
+
+		if (ids_n[i])
+			continue;
+		k->name = names_n[i] ? NULL : DatumGetTextPP(names[i]);
+		k->removed = !removed_n[i] && DatumGetBool(removed[i]);
+		k->operator = !oper_n[i] && DatumGetBool(oper[i]);
+		CheckStatus(inbox_add_key_payload(ib, INBOX_ASSIGNEE, TextStr(ids[i]), k, !k->removed));
+	}
+
+	n = ArgElems(fcinfo, 5, TEXTOID, &ids, &ids_n);
+	SameLength(n, ArgElems(fcinfo, 6, TEXTOID, &names, &names_n), "team");
+	for (i = 0; i < n; i++)
+	{
+		KeyInfo    *k = palloc0(sizeof(KeyInfo));
+
+		if (ids_n[i])
+			continue;
+		k->name = names_n[i] ? NULL : DatumGetTextPP(names[i]);
+		CheckStatus(inbox_add_key_payload(ib, INBOX_TEAM, TextStr(ids[i]), k, 1));
+	}
+
+	n = ArgElems(fcinfo, 7, TEXTOID, &tags, &tags_n);
+	for (i = 0; i < n; i++)
+		if (!tags_n[i])
+			CheckStatus(inbox_add_key(ib, INBOX_TAG, TextStr(tags[i])));
+}
+
+static void
+PutRow(ReturnSetInfo *rsinfo, const char *scope, const inbox_row *row,
+	   text *name, int state, int64 chats)
+{
+	Datum		values[5];
+	bool		nulls[5] = {false, row->key == NULL, name == NULL, false, false};
+
+	values[0] = CStringGetTextDatum(scope);
+	values[1] = row->key ? PointerGetDatum(cstring_to_text_with_len(row->key, row->keylen)) : (Datum) 0;
+	values[2] = PointerGetDatum(name);
+	values[3] = CStringGetTextDatum(state_names[state]);
+	values[4] = Int64GetDatum(chats);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* The current managers of one operator mode, with their open chats. */
+static void
+PutOperatorRows(ReturnSetInfo *rsinfo, const inbox_row *rows, size_t nrows, bool operator)
+{
+	size_t		i;
+
+	for (i = 0; i < nrows; i++)
+	{
+		const KeyInfo *k = rows[i].payload;
+
+		if (rows[i].scope == INBOX_ASSIGNEE && k != NULL && !k->removed && k->operator == operator)
+			PutRow(rsinfo, operator ? "operator" : "non_operator", &rows[i], k->name,
+				   INBOX_OPEN, rows[i].chats[INBOX_OPEN]);
+	}
 }
 
 /*
  * csstats_inbox_group
- *		_inbox_group(chat_rows refcursor, assignees text[], teams text[],
- *		tags text[]) RETURNS TABLE (scope, key, state, chats): reads the
- *		cursor to its end and counts; the listed keys appear with zero counts
- *		too.  Rows come ordered by scope, key (bytes) and state.
+ *		_inbox_group(chat_rows refcursor, manager_ids text[], manager_names
+ *		text[], manager_removed boolean[], manager_operator boolean[],
+ *		team_ids text[], team_names text[], tags text[]) RETURNS TABLE
+ *		(scope, key, name, state, chats): reads the cursor to its end, counts,
+ *		and returns every row of inbox_counts in its order: all, unassigned,
+ *		assignees, operators and non-operators (current managers, open
+ *		chats), teams, tags; keys by bytes, states open, snoozed, closed.
  */
 PG_FUNCTION_INFO_V1(csstats_inbox_group);
 Datum
 csstats_inbox_group(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Portal		portal = ChatRowsPortal(PG_GETARG_TEXT_PP(0));
-	MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "inbox counts",
-											   ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old;
-	inbox_allocator alloc = {CoreAlloc, CoreRelease, work};
+	Portal		portal;
+	MemoryContext work,
+				old;
+	inbox_allocator alloc;
 	InboxReceiver recv;
 	const inbox_row *rows;
 	size_t		nrows,
 				i;
+	bool		operators_done = false;
 	int			s;
 
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the chat rows cursor must not be NULL")));
+	portal = ChatRowsPortal(PG_GETARG_TEXT_PP(0));
 	InitMaterializedSRF(fcinfo, 0);
 
+	work = AllocSetContextCreate(CurrentMemoryContext, "inbox counts", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(work);
+	alloc.alloc = CoreAlloc;
+	alloc.release = CoreRelease;
+	alloc.ctx = work;
 	recv.ib = inbox_create(&alloc);
 	if (recv.ib == NULL)
 		CheckStatus(CS_ERR_NOMEM);
-	AddKeys(recv.ib, INBOX_ASSIGNEE, PG_GETARG_ARRAYTYPE_P(1));
-	AddKeys(recv.ib, INBOX_TEAM, PG_GETARG_ARRAYTYPE_P(2));
-	AddKeys(recv.ib, INBOX_TAG, PG_GETARG_ARRAYTYPE_P(3));
+	AddKeys(fcinfo, recv.ib);
 
 	recv.pub.receiveSlot = InboxReceive;
 	recv.pub.rStartup = InboxStartup;
@@ -325,20 +446,39 @@ csstats_inbox_group(PG_FUNCTION_ARGS)
 	PortalRunFetch(portal, FETCH_FORWARD, FETCH_ALL, &recv.pub);
 
 	CheckStatus(inbox_rows(recv.ib, &rows, &nrows));
-	for (i = 0; i < nrows; i++)
-		for (s = 0; s < INBOX_NSTATES; s++)
-		{
-			Datum		values[4];
-			bool		nulls[4] = {false, rows[i].key == NULL, false, false};
+	for (i = 0; i <= nrows; i++)
+	{
+		const KeyInfo *k;
+		text	   *name;
 
-			values[0] = CStringGetTextDatum(scope_names[rows[i].scope]);
-			values[1] = rows[i].key ? PointerGetDatum(cstring_to_text_with_len(rows[i].key, rows[i].keylen))
-				: (Datum) 0;
-			values[2] = CStringGetTextDatum(state_names[s]);
-			values[3] = Int64GetDatum(rows[i].chats[s]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-			CHECK_FOR_INTERRUPTS();
+		/* operators and non-operators come after the last assignee */
+		if (!operators_done && (i == nrows || rows[i].scope > INBOX_ASSIGNEE))
+		{
+			PutOperatorRows(rsinfo, rows, nrows, true);
+			PutOperatorRows(rsinfo, rows, nrows, false);
+			operators_done = true;
 		}
+		if (i == nrows)
+			break;
+		k = rows[i].payload;
+		switch (rows[i].scope)
+		{
+			case INBOX_ALL:
+				name = cstring_to_text("All");
+				break;
+			case INBOX_UNASSIGNED:
+				name = cstring_to_text("Unassigned");
+				break;
+			case INBOX_TAG:
+				name = cstring_to_text_with_len(rows[i].key, rows[i].keylen);
+				break;
+			default:
+				name = k ? k->name : NULL;
+		}
+		for (s = 0; s < INBOX_NSTATES; s++)
+			PutRow(rsinfo, scope_names[rows[i].scope], &rows[i], name, s, rows[i].chats[s]);
+		CHECK_FOR_INTERRUPTS();
+	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(work);
 	return (Datum) 0;

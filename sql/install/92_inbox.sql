@@ -28,12 +28,13 @@ CREATE INDEX chat_events_state_at_idx ON csstats.chat_events (channel_id, at)
 	INCLUDE (chat_id)
 	WHERE kind IN ('queued', 'opened', 'snoozed', 'closed', 'missed');
 
-CREATE FUNCTION csstats._inbox_group(chat_rows refcursor, assignees text[], teams text[], tags text[])
-	RETURNS TABLE (scope text, key text, state text, chats bigint)
-	LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
+CREATE FUNCTION csstats._inbox_group(chat_rows refcursor, manager_ids text[], manager_names text[],
+	manager_removed boolean[], manager_operator boolean[], team_ids text[], team_names text[], tags text[])
+	RETURNS TABLE (scope text, key text, name text, state text, chats bigint)
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED
 	AS 'MODULE_PATHNAME', 'csstats_inbox_group';
-COMMENT ON FUNCTION csstats._inbox_group(refcursor, text[], text[], text[]) IS
-	'inbox_counts'' grouping: reads the open cursor chat_rows (state, assignee, team, tags; one row per chat) to its end and returns the counts per scope (all, unassigned, assignee, team, tag with its ancestors), key and state; the listed assignees, teams and tags appear with zero counts too';
+COMMENT ON FUNCTION csstats._inbox_group(refcursor, text[], text[], boolean[], boolean[], text[], text[], text[]) IS
+	'inbox_counts'' grouping: reads the open cursor chat_rows (state, assignee, team, tags; one row per chat) to its end and returns the rows of inbox_counts in its order; the managers (ids, names, removed, operator), teams (ids, names) and tags listed are rows with zero counts too (a removed manager only while chats are assigned to it)';
 
 CREATE FUNCTION csstats.inbox_counts(channel_id text, as_of timestamptz DEFAULT now(),
 	closed_days integer DEFAULT 30)
@@ -120,36 +121,20 @@ BEGIN
 		WHERE r.st <> 'closed' OR r.state_at >= win_start;
 	END IF;
 
-	-- Grouped in C; every current manager, team and chat_tags tag is listed
-	-- (zero counts too), and so is every key found on a counted chat.
+	-- Grouped in C, which returns the rows in order; every current manager,
+	-- team and chat_tags tag is listed (zero counts too), and so is every key
+	-- found on a counted chat.
 	RETURN QUERY
-	WITH g AS MATERIALIZED (
-		SELECT g0.scope, g0.key, g0.state, g0.chats, g0.ord
-		FROM csstats._inbox_group(chat_rows,
-			ARRAY(SELECT m.id FROM csstats.managers m WHERE m.channel_id = ch AND NOT m.removed),
-			ARRAY(SELECT t.id FROM csstats.teams t WHERE t.channel_id = ch),
+	SELECT g.scope, g.key, g.name, g.state, g.chats
+	FROM (SELECT array_agg(m.id) AS ids, array_agg(m.name) AS names, array_agg(m.removed) AS removed,
+			array_agg(m.operator) AS operator
+		FROM csstats.managers m WHERE m.channel_id = ch) m,
+		(SELECT array_agg(t.id) AS ids, array_agg(t.name) AS names
+		FROM csstats.teams t WHERE t.channel_id = ch) t,
+		csstats._inbox_group(chat_rows, m.ids, m.names, m.removed, m.operator, t.ids, t.names,
 			ARRAY(SELECT ct.name FROM csstats.chat_tags ct WHERE ct.channel_id = ch))
-			WITH ORDINALITY AS g0 (scope, key, state, chats, ord)
-	)
-	SELECT o.scope, o.key, o.name, o.state, o.chats FROM (
-		SELECT g.scope, g.key,
-			CASE g.scope WHEN 'all' THEN 'All' WHEN 'unassigned' THEN 'Unassigned'
-				WHEN 'assignee' THEN m.name WHEN 'team' THEN tm.name ELSE g.key END AS name,
-			g.state, g.chats,
-			CASE g.scope WHEN 'all' THEN 1 WHEN 'unassigned' THEN 2 WHEN 'assignee' THEN 3
-				WHEN 'team' THEN 6 ELSE 7 END AS scope_ord, g.ord
-		FROM g
-		LEFT JOIN csstats.managers m ON g.scope = 'assignee' AND m.channel_id = ch AND m.id = g.key
-		LEFT JOIN csstats.teams tm ON g.scope = 'team' AND tm.channel_id = ch AND tm.id = g.key
-		UNION ALL
-		-- operators and non-operators (current managers) with their open chats
-		SELECT CASE WHEN m.operator THEN 'operator' ELSE 'non_operator' END, m.id, m.name,
-			'open', coalesce(g.chats, 0), CASE WHEN m.operator THEN 4 ELSE 5 END, 0
-		FROM csstats.managers m
-		LEFT JOIN g ON g.scope = 'assignee' AND g.key = m.id AND g.state = 'open'
-		WHERE m.channel_id = ch AND NOT m.removed
-	) o
-	ORDER BY o.scope_ord, o.key COLLATE "C", o.ord;
+			WITH ORDINALITY AS g (scope, key, name, state, chats, ord)
+	ORDER BY g.ord;
 	CLOSE chat_rows;
 END
 $fn$;

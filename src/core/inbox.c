@@ -28,6 +28,8 @@ struct inbox_entry
 	int64_t		chats[INBOX_NSTATES];
 	inbox_entry **up;			/* tags: entries counted, itself last */
 	uint32_t	nup;			/* 0: not resolved yet */
+	int			listed;			/* a row: listed by the caller or counted */
+	const void *payload;		/* the caller's, returned with the row */
 };
 
 typedef struct arena_block
@@ -238,6 +240,8 @@ Lookup(inbox *ib, inbox_scope scope, const char *s, size_t len)
 	memset(e->chats, 0, sizeof(e->chats));
 	e->up = NULL;
 	e->nup = 0;
+	e->listed = 0;
+	e->payload = NULL;
 	ib->entries[ib->nentries++] = e;
 	ib->slots[j] = e;
 	/* keep the table at most half full: the probe above always ends */
@@ -320,13 +324,32 @@ inbox_destroy(inbox *ib)
 cs_status
 inbox_add_key(inbox *ib, inbox_scope scope, inbox_str key)
 {
+	return inbox_add_key_payload(ib, scope, key, NULL, 1);
+}
+
+cs_status
+inbox_add_key_payload(inbox *ib, inbox_scope scope, inbox_str key,
+					  const void *payload, int listed)
+{
+	inbox_entry *e;
+	uint32_t	k;
+
 	if (scope != INBOX_ASSIGNEE && scope != INBOX_TEAM && scope != INBOX_TAG)
 		return CS_ERR_BADARG;
 	if (key.s == NULL || key.len == 0)
 		return CS_OK;
-	if (scope == INBOX_TAG)
-		return TagEntry(ib, key.s, key.len) ? CS_OK : CS_ERR_NOMEM;
-	return Lookup(ib, scope, key.s, key.len) ? CS_OK : CS_ERR_NOMEM;
+	e = scope == INBOX_TAG ? TagEntry(ib, key.s, key.len) : Lookup(ib, scope, key.s, key.len);
+	if (e == NULL)
+		return CS_ERR_NOMEM;
+	if (payload != NULL)
+		e->payload = payload;
+	if (listed)
+	{
+		e->listed = 1;
+		for (k = 0; k < e->nup; k++)
+			e->up[k]->listed = 1;
+	}
+	return CS_OK;
 }
 
 cs_status
@@ -349,6 +372,7 @@ inbox_add_chat(inbox *ib, inbox_state state, inbox_str assignee,
 		if (e == NULL)
 			return CS_ERR_NOMEM;
 		e->chats[state]++;
+		e->listed = 1;
 	}
 	if (team.s != NULL)
 	{
@@ -357,6 +381,7 @@ inbox_add_chat(inbox *ib, inbox_state state, inbox_str assignee,
 		if (e == NULL)
 			return CS_ERR_NOMEM;
 		e->chats[state]++;
+		e->listed = 1;
 	}
 	for (i = 0; i < ntags; i++)
 	{
@@ -371,6 +396,7 @@ inbox_add_chat(inbox *ib, inbox_state state, inbox_str assignee,
 			{
 				t->up[k]->last_chat = ib->chat_no;
 				t->up[k]->chats[state]++;
+				t->up[k]->listed = 1;
 			}
 	}
 	return CS_OK;
@@ -394,16 +420,16 @@ CompareRows(const void *a, const void *b)
 cs_status
 inbox_rows(inbox *ib, const inbox_row **rows, size_t *nrows)
 {
-	size_t		n = ib->nentries + 2,
+	size_t		n = 2,
 				i;
 	inbox_row  *r;
 
 	if (ib->rows)
 		ib->a.release(ib->a.ctx, ib->rows);
-	r = ib->rows = ib->a.alloc(ib->a.ctx, n * sizeof(inbox_row));
+	r = ib->rows = ib->a.alloc(ib->a.ctx, (ib->nentries + 2) * sizeof(inbox_row));
 	if (r == NULL)
 		return CS_ERR_NOMEM;
-	memset(r, 0, n * sizeof(inbox_row));
+	memset(r, 0, (ib->nentries + 2) * sizeof(inbox_row));
 	r[0].scope = INBOX_ALL;
 	memcpy(r[0].chats, ib->all, sizeof(ib->all));
 	r[1].scope = INBOX_UNASSIGNED;
@@ -412,12 +438,16 @@ inbox_rows(inbox *ib, const inbox_row **rows, size_t *nrows)
 	{
 		inbox_entry *e = ib->entries[i];
 
-		r[i + 2].scope = e->scope;
-		r[i + 2].key = e->key;
-		r[i + 2].keylen = e->len;
-		memcpy(r[i + 2].chats, e->chats, sizeof(e->chats));
+		if (!e->listed)
+			continue;
+		r[n].scope = e->scope;
+		r[n].key = e->key;
+		r[n].keylen = e->len;
+		r[n].payload = e->payload;
+		memcpy(r[n].chats, e->chats, sizeof(e->chats));
+		n++;
 	}
-	qsort(r + 2, ib->nentries, sizeof(inbox_row), CompareRows);
+	qsort(r + 2, n - 2, sizeof(inbox_row), CompareRows);
 	*rows = r;
 	*nrows = n;
 	return CS_OK;

@@ -74,6 +74,7 @@ typedef struct inbox_row
 	const char *key;			/* NUL-terminated copy, owned by the inbox */
 	size_t		keylen;
 	int64_t		chats[INBOX_NSTATES];
+	const void *payload;		/* as given to inbox_add_key_payload, else NULL */
 } inbox_row;
 
 /* NULL when out of memory. */
@@ -88,6 +89,15 @@ extern void inbox_destroy(inbox *ib);
 extern cs_status inbox_add_key(inbox *ib, inbox_scope scope, inbox_str key);
 
 /*
+ * The same with a payload of the caller's (a manager's name and flags),
+ * returned with the key's row; listed = 0 attaches it without listing the
+ * key, which then becomes a row only if a chat counts there (a removed
+ * manager with chats still assigned).
+ */
+extern cs_status inbox_add_key_payload(inbox *ib, inbox_scope scope, inbox_str key,
+									   const void *payload, int listed);
+
+/*
  * Count one chat.  A NULL assignee counts as unassigned, a NULL team under
  * no team; NULL tags are ignored.
  */
@@ -96,7 +106,7 @@ extern cs_status inbox_add_chat(inbox *ib, inbox_state state, inbox_str assignee
 
 /*
  * The rows, sorted by scope and then key (bytewise, shorter first on a tie):
- * 'all' and 'unassigned' first (always present), then every key seen or
+ * 'all' and 'unassigned' first (always present), then every key counted or
  * listed.  The array belongs to the inbox and is valid until the next call
  * or inbox_destroy.
  */

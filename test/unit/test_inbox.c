@@ -1,7 +1,8 @@
 /*
  * Unit tests for src/core/inbox.c: the tag hierarchy (a parent counts its
  * children's chats, once per chat), 8-tag chats, NULL and empty values,
- * listed keys with zero counts, the row order, out-of-memory at every
+ * listed keys with zero counts, payloads and unlisted keys, the row order,
+ * out-of-memory at every
  * allocation, and random chats against a brute-force count by definition.
  */
 #include <stdarg.h>
@@ -222,6 +223,52 @@ test_listed_keys_and_order(void **state)
 				assert_string_equal(rows[i].key, want[i].key);
 		}
 	}
+	inbox_destroy(ib);
+}
+
+/* Payloads come back with their rows; an unlisted key is a row only once counted. */
+static void
+test_payload_and_unlisted(void **state)
+{
+	inbox	   *ib = inbox_create(&inbox_malloc_allocator);
+	static const int p_gone = 1,
+				p_here = 2,
+				p_team = 3;
+	const inbox_row *rows;
+	size_t		n,
+				i;
+
+	assert_int_equal(inbox_add_key_payload(ib, INBOX_ASSIGNEE, S("gone"), &p_gone, 0), CS_OK);
+	assert_int_equal(inbox_add_key_payload(ib, INBOX_ASSIGNEE, S("idle"), &p_gone, 0), CS_OK);
+	assert_int_equal(inbox_add_key_payload(ib, INBOX_ASSIGNEE, S("here"), &p_here, 1), CS_OK);
+	assert_int_equal(inbox_add_key_payload(ib, INBOX_TEAM, S("t1"), &p_team, 1), CS_OK);
+	assert_int_equal(inbox_add_key_payload(ib, INBOX_TAG, S("x/y"), NULL, 0), CS_OK);
+	assert_int_equal(inbox_add_key_payload(ib, INBOX_ALL, S("x"), NULL, 1), CS_ERR_BADARG);
+	/* listing later keeps the payload */
+	assert_int_equal(inbox_add_key(ib, INBOX_TEAM, S("t1")), CS_OK);
+	assert_int_equal(inbox_add_chat(ib, INBOX_OPEN, S("gone"), NONE, NULL, 0), CS_OK);
+
+	assert_null(Find(ib, INBOX_ASSIGNEE, "idle"));
+	assert_null(Find(ib, INBOX_TAG, "x"));
+	assert_null(Find(ib, INBOX_TAG, "x/y"));
+	ExpectCounts(ib, INBOX_ASSIGNEE, "gone", 1, 0, 0);
+	ExpectCounts(ib, INBOX_ASSIGNEE, "here", 0, 0, 0);
+	assert_ptr_equal(Find(ib, INBOX_ASSIGNEE, "gone")->payload, &p_gone);
+	assert_ptr_equal(Find(ib, INBOX_ASSIGNEE, "here")->payload, &p_here);
+	assert_ptr_equal(Find(ib, INBOX_TEAM, "t1")->payload, &p_team);
+	assert_null(Find(ib, INBOX_ALL, NULL)->payload);
+	assert_int_equal(inbox_rows(ib, &rows, &n), CS_OK);
+	assert_int_equal(n, 5);
+	for (i = 0; i < n; i++)
+		assert_true(rows[i].key == NULL || strcmp(rows[i].key, "idle") != 0);
+	/* a chat tagged under the unlisted tag lists it and its parent */
+	{
+		inbox_str	t = S("x/y");
+
+		assert_int_equal(inbox_add_chat(ib, INBOX_CLOSED, NONE, NONE, &t, 1), CS_OK);
+	}
+	ExpectCounts(ib, INBOX_TAG, "x", 0, 0, 1);
+	ExpectCounts(ib, INBOX_TAG, "x/y", 0, 0, 1);
 	inbox_destroy(ib);
 }
 
@@ -449,6 +496,7 @@ main(void)
 		cmocka_unit_test(test_hierarchy_and_dedupe),
 		cmocka_unit_test(test_eight_tags_and_odd_tags),
 		cmocka_unit_test(test_listed_keys_and_order),
+		cmocka_unit_test(test_payload_and_unlisted),
 		cmocka_unit_test(test_lengths_not_nul),
 		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test(test_random_against_definition),
