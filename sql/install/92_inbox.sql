@@ -75,18 +75,17 @@ BEGIN
 		FROM csstats.user_chats u
 		WHERE u.channel_id = ch AND u.state IN ('queued', 'open', 'snoozed')
 		UNION ALL
-		-- chats whose last state change is a close in the window (chat_events_state_at_idx)
-		SELECT 'closed', u.assignee_id, u.team_id, u.tags
-		FROM csstats.chat_events e
-		JOIN csstats.user_chats u ON u.channel_id = e.channel_id AND u.id = e.chat_id
-		WHERE e.channel_id = ch
-			AND e.kind IN ('queued', 'opened', 'snoozed', 'closed', 'missed')
-			AND e.kind IN ('closed', 'missed') AND e.at >= win_start AND e.at <= at_ts
-			AND u.state IN ('closed', 'missed')
-			AND NOT EXISTS (SELECT 1 FROM csstats.chat_events l
-				WHERE l.channel_id = e.channel_id AND l.chat_id = e.chat_id
-					AND l.kind IN ('queued', 'opened', 'snoozed', 'closed', 'missed')
-					AND (l.at > e.at OR (l.at = e.at AND l.id > e.id)));
+		-- chats whose last state change is a close in the window: the last of
+		-- the state changes since the window's start (chat_events_state_at_idx),
+		-- one sort instead of a probe for a later change per close
+		SELECT u.state, u.assignee_id, u.team_id, u.tags
+		FROM (SELECT DISTINCT ON (e.chat_id COLLATE "C") e.chat_id, e.kind, e.at
+			FROM csstats.chat_events e
+			WHERE e.channel_id = ch AND e.kind IN ('queued', 'opened', 'snoozed', 'closed', 'missed')
+				AND e.at >= win_start
+			ORDER BY e.chat_id COLLATE "C", e.at DESC, e.id DESC) l
+		JOIN csstats.user_chats u ON u.channel_id = ch AND u.id = l.chat_id
+		WHERE l.kind IN ('closed', 'missed') AND l.at <= at_ts AND u.state IN ('closed', 'missed');
 	ELSE
 		OPEN chat_rows FOR
 		-- the state, assignee, team and tags each chat had at as_of
