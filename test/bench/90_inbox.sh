@@ -3,9 +3,10 @@
 # CSSTATS_BENCH_L=1, L (200,000 chats; the target is under 10 ms).
 #
 # First the plans of the queries inbox_counts opens its cursor on (as in
-# sql/install/92_inbox.sql), custom and generic (plpgsql may use either): the open and snoozed chats must be an
-# index-only scan of user_chats_inbox_idx and the closed window must read
-# chat_events_state_at_idx, else the case fails.  Then the times:
+# sql/install/92_inbox.sql), custom and generic (plpgsql may use either): the
+# open and snoozed chats must be an index-only scan of user_chats_inbox_idx
+# and the closed window must read chat_events_state_at_idx, else the case
+# fails.  Then the times:
 #   - now, the default 30-day closed window: the data sets' chats are in the
 #     first half of 2025, so today's window holds no close; this is the open
 #     and snoozed part, which the target is about;
