@@ -283,6 +283,8 @@ SELECT 'ibxr', c.id, t0.t - random() * interval '69 days',
 	(ARRAY['tag_added', 'tag_added', 'tag_removed'])[1 + floor(random() * 3)::int],
 	(SELECT v.tag FROM vocab v ORDER BY random() + k * 0 LIMIT 1)
 FROM rchats c, t0, generate_series(1, 5) k WHERE random() < 0.5;
+-- (statistics as autovacuum would have them: the replays' plans need them)
+ANALYZE csstats.user_chats, csstats.chat_events;
 SELECT count(*) AS chats, count(*) FILTER (WHERE state IN ('closed', 'missed')) AS closed,
 	(SELECT count(*) FROM csstats.chat_events WHERE channel_id = 'ibxr') > 1500 AS many_events
 FROM rchats;
@@ -298,12 +300,13 @@ INSERT INTO cmp SELECT 'now', now(), 30 UNION ALL SELECT 'now, 1 day', now(), 1
 	UNION ALL SELECT '5 days ago', t - interval '5 days', 30 FROM t0
 	UNION ALL SELECT '30 days ago, 7 days', t - interval '30 days', 7 FROM t0
 	UNION ALL SELECT '69 days ago', t - interval '69 days', 30 FROM t0;
-SELECT c.label,
-	(SELECT array_agg(row(n.*)::text) FROM csstats.inbox_counts('ibxr', c.as_of, c.closed_days) n)
-	IS NOT DISTINCT FROM
-	(SELECT array_agg(row(o.*)::text) FROM inbox_ref.inbox_counts('ibxr', c.as_of, c.closed_days) o) AS same,
-	(SELECT sum(chats) FROM csstats.inbox_counts('ibxr', c.as_of, c.closed_days) WHERE scope = 'tag') > 0 AS tags_counted
-FROM cmp c ORDER BY c.as_of, c.closed_days;
+SELECT c.label, n.rows IS NOT DISTINCT FROM o.rows AS same, n.tag_chats > 0 AS tags_counted
+FROM cmp c,
+	LATERAL (SELECT array_agg(row(x.*)::text) AS rows, sum(x.chats) FILTER (WHERE x.scope = 'tag') AS tag_chats
+		FROM csstats.inbox_counts('ibxr', c.as_of, c.closed_days) x) n,
+	LATERAL (SELECT array_agg(row(y.*)::text) AS rows
+		FROM inbox_ref.inbox_counts('ibxr', c.as_of, c.closed_days) y) o
+ORDER BY c.as_of, c.closed_days;
 -- and on the hand-made and demo channels
 SELECT ch,
 	(SELECT array_agg(row(n.*)::text) FROM csstats.inbox_counts(ch) n)
