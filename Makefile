@@ -17,6 +17,8 @@ OBJS = \
 	src/sketch.o \
 	src/core/ddsketch.o \
 	src/tag_match.o \
+	src/inbox.o \
+	src/core/inbox.o \
 	src/calendar.o \
 	src/core/schedule.o \
 	src/metrics_state.o \

@@ -844,6 +844,8 @@ COMMENT ON FUNCTION csstats.shard_export_to_file(text, text, text, uuid, boolean
 	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) IS
 	'the file export entry point of a csstats_router coordinator: export_chats_to_file or export_cases_to_file on this shard for the caller the coordinator names, linked to its request; grant EXECUTE to the router role only';
 -- == inbox counts (92_inbox.sql) ==
+-- Open and snoozed chats of a channel, with what the counts group by, so the
+-- current counts are an index-only scan of the few non-closed chats.
 CREATE INDEX user_chats_inbox_idx ON csstats.user_chats (channel_id, state)
 	INCLUDE (assignee_id, team_id, tags)
 	WHERE state IN ('queued', 'open', 'snoozed');
@@ -853,10 +855,18 @@ CREATE INDEX chat_events_state_at_idx ON csstats.chat_events (channel_id, at)
 	INCLUDE (chat_id)
 	WHERE kind IN ('queued', 'opened', 'snoozed', 'closed', 'missed');
 
+CREATE FUNCTION csstats._inbox_group(chat_rows refcursor, manager_ids text[], manager_names text[],
+	manager_removed boolean[], manager_operator boolean[], team_ids text[], team_names text[], tags text[])
+	RETURNS TABLE (scope text, key text, name text, state text, chats bigint)
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED
+	AS 'MODULE_PATHNAME', 'csstats_inbox_group';
+COMMENT ON FUNCTION csstats._inbox_group(refcursor, text[], text[], boolean[], boolean[], text[], text[], text[]) IS
+	'inbox_counts'' grouping: reads the open cursor chat_rows (state, assignee, team, tags; one row per chat) to its end and returns the rows of inbox_counts in its order; the managers (ids, names, removed, operator), teams (ids, names) and tags listed are rows with zero counts too (a removed manager only while chats are assigned to it)';
+
 CREATE FUNCTION csstats.inbox_counts(channel_id text, as_of timestamptz DEFAULT now(),
 	closed_days integer DEFAULT 30)
 	RETURNS TABLE (scope text, key text, name text, state text, chats bigint)
-	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -864,7 +874,7 @@ DECLARE
 	at_ts timestamptz := as_of;
 	tz text;
 	win_start timestamptz;
-	replay boolean;
+	chat_rows refcursor;
 BEGIN
 	IF at_ts IS NULL THEN
 		RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -880,32 +890,32 @@ BEGIN
 	END IF;
 	-- The window is whole local days: today (of as_of) and the closed_days - 1 before it.
 	win_start := (((at_ts AT TIME ZONE tz)::date - (closed_days - 1))::timestamp) AT TIME ZONE tz;
+
+	-- One row per counted chat: its inbox state, assignee, team and tags.
 	-- now() is the transaction's start: as_of = now() (the default) or later
 	-- reads the current rows; an earlier as_of replays the events.
-	replay := at_ts < now();
-
-	RETURN QUERY
-	WITH live AS MATERIALIZED (
-		-- current: open and snoozed chats as they are now
-		SELECT CASE u.state WHEN 'snoozed' THEN 'snoozed' ELSE 'open' END AS st,
-			u.assignee_id AS asg, u.team_id AS team, u.tags
+	IF at_ts >= now() THEN
+		OPEN chat_rows FOR
+		-- open and snoozed chats as they are now (user_chats_inbox_idx; the
+		-- grouping takes queued as open)
+		SELECT u.state, u.assignee_id, u.team_id, u.tags
 		FROM csstats.user_chats u
-		WHERE NOT replay AND u.channel_id = ch AND u.state IN ('queued', 'open', 'snoozed')
+		WHERE u.channel_id = ch AND u.state IN ('queued', 'open', 'snoozed')
 		UNION ALL
-		-- current: chats whose last state change is a close in the window
-		SELECT 'closed', u.assignee_id, u.team_id, u.tags
-		FROM csstats.chat_events e
-		JOIN csstats.user_chats u ON u.channel_id = e.channel_id AND u.id = e.chat_id
-		WHERE NOT replay AND e.channel_id = ch
-			AND e.kind IN ('queued', 'opened', 'snoozed', 'closed', 'missed')
-			AND e.kind IN ('closed', 'missed') AND e.at >= win_start AND e.at <= at_ts
-			AND u.state IN ('closed', 'missed')
-			AND NOT EXISTS (SELECT 1 FROM csstats.chat_events l
-				WHERE l.channel_id = e.channel_id AND l.chat_id = e.chat_id
-					AND l.kind IN ('queued', 'opened', 'snoozed', 'closed', 'missed')
-					AND (l.at > e.at OR (l.at = e.at AND l.id > e.id)))
-		UNION ALL
-		-- past: the state, assignee, team and tags each chat had at as_of
+		-- chats whose last state change is a close in the window: the last of
+		-- the state changes since the window's start (chat_events_state_at_idx),
+		-- one sort instead of a probe for a later change per close
+		SELECT u.state, u.assignee_id, u.team_id, u.tags
+		FROM (SELECT DISTINCT ON (e.chat_id COLLATE "C") e.chat_id, e.kind, e.at
+			FROM csstats.chat_events e
+			WHERE e.channel_id = ch AND e.kind IN ('queued', 'opened', 'snoozed', 'closed', 'missed')
+				AND e.at >= win_start
+			ORDER BY e.chat_id COLLATE "C", e.at DESC, e.id DESC) l
+		JOIN csstats.user_chats u ON u.channel_id = ch AND u.id = l.chat_id
+		WHERE l.kind IN ('closed', 'missed') AND l.at <= at_ts AND u.state IN ('closed', 'missed');
+	ELSE
+		OPEN chat_rows FOR
+		-- the state, assignee, team and tags each chat had at as_of
 		SELECT r.st, r.asg, r.team, r.tags
 		FROM (
 			SELECT CASE s.kind WHEN 'snoozed' THEN 'snoozed' WHEN 'closed' THEN 'closed'
@@ -932,65 +942,26 @@ BEGIN
 					WHERE e.channel_id = ch AND e.chat_id = u.id AND e.at <= at_ts
 						AND e.kind IN ('queued', 'opened', 'snoozed', 'closed', 'missed')
 					ORDER BY e.at DESC, e.id DESC LIMIT 1) le ON true
-				WHERE replay AND u.channel_id = ch AND (u.created_at <= at_ts OR le.kind IS NOT NULL)) s
+				WHERE u.channel_id = ch AND (u.created_at <= at_ts OR le.kind IS NOT NULL)) s
 			) r
-		WHERE r.st <> 'closed' OR r.state_at >= win_start
-	),
-	states (st, st_ord) AS (VALUES ('open', 1), ('snoozed', 2), ('closed', 3)),
-	-- every key listed, with zero counts too
-	keys (scope, scope_ord, key, name) AS (
-		SELECT 'all', 1, NULL::text, 'All'
-		UNION ALL SELECT 'unassigned', 2, NULL, 'Unassigned'
-		UNION ALL
-		SELECT 'assignee', 3, a.id, m.name
-		FROM (SELECT m2.id FROM csstats.managers m2 WHERE m2.channel_id = ch AND NOT m2.removed
-			UNION SELECT l.asg FROM live l WHERE l.asg IS NOT NULL) a
-		LEFT JOIN csstats.managers m ON m.channel_id = ch AND m.id = a.id
-		UNION ALL
-		SELECT 'team', 6, t.id, tm.name
-		FROM (SELECT t2.id FROM csstats.teams t2 WHERE t2.channel_id = ch
-			UNION SELECT l.team FROM live l WHERE l.team IS NOT NULL) t
-		LEFT JOIN csstats.teams tm ON tm.channel_id = ch AND tm.id = t.id
-		UNION ALL
-		SELECT 'tag', 7, g.tag, g.tag
-		FROM (SELECT DISTINCT array_to_string(p[1:k], '/')
-			FROM (SELECT string_to_array(ct.name, '/') FROM csstats.chat_tags ct WHERE ct.channel_id = ch
-				UNION SELECT string_to_array(x, '/') FROM live l, unnest(l.tags) x) t(p),
-				generate_series(1, cardinality(p)) k) g(tag)
-	),
-	counted AS (
-		SELECT 'all' AS scope, NULL::text AS key, l.st, count(*) AS n FROM live l GROUP BY l.st
-		UNION ALL
-		SELECT 'unassigned', NULL, l.st, count(*) FROM live l WHERE l.asg IS NULL GROUP BY l.st
-		UNION ALL
-		SELECT 'assignee', l.asg, l.st, count(*) FROM live l WHERE l.asg IS NOT NULL GROUP BY l.asg, l.st
-		UNION ALL
-		SELECT 'team', l.team, l.st, count(*) FROM live l WHERE l.team IS NOT NULL GROUP BY l.team, l.st
-		UNION ALL
-		-- each chat once per tag, however many of its tags fall under it
-		SELECT 'tag', g.tag, g.st, count(*)
-		-- (a tag and its ancestors: 'a/b/c' counts under 'a', 'a/b' and 'a/b/c')
-		FROM (SELECT DISTINCT l.chat_no, l.st, array_to_string(p[1:k], '/') AS tag
-			FROM (SELECT row_number() OVER () AS chat_no, l0.st, l0.tags FROM live l0
-				WHERE cardinality(l0.tags) > 0) l,
-				unnest(l.tags) x, string_to_array(x, '/') p, generate_series(1, cardinality(p)) k) g
-		GROUP BY g.tag, g.st
-	)
-	SELECT o.scope, o.key, o.name, o.state, o.chats FROM (
-		SELECT k.scope, k.scope_ord, k.key, k.name, s.st AS state, s.st_ord, coalesce(c.n, 0) AS chats
-		FROM keys k CROSS JOIN states s
-		-- (coalesce: an equality the planner can hash; keys are never '')
-		LEFT JOIN counted c ON c.scope = k.scope AND coalesce(c.key, '') = coalesce(k.key, '') AND c.st = s.st
-		UNION ALL
-		-- operators and non-operators (current managers) with their open chats
-		SELECT CASE WHEN m.operator THEN 'operator' ELSE 'non_operator' END,
-			CASE WHEN m.operator THEN 4 ELSE 5 END, m.id, m.name, 'open', 1,
-			coalesce(c.n, 0)
-		FROM csstats.managers m
-		LEFT JOIN counted c ON c.scope = 'assignee' AND c.key = m.id AND c.st = 'open'
-		WHERE m.channel_id = ch AND NOT m.removed
-	) o
-	ORDER BY o.scope_ord, o.key COLLATE "C", o.st_ord;
+		WHERE r.st <> 'closed' OR r.state_at >= win_start;
+	END IF;
+
+	-- Grouped in C, which returns the rows in order; every current manager,
+	-- team and chat_tags tag is listed (zero counts too), and so is every key
+	-- found on a counted chat.
+	RETURN QUERY
+	SELECT g.scope, g.key, g.name, g.state, g.chats
+	FROM (SELECT array_agg(m.id) AS ids, array_agg(m.name) AS names, array_agg(m.removed) AS removed,
+			array_agg(m.operator) AS operator
+		FROM csstats.managers m WHERE m.channel_id = ch) m,
+		(SELECT array_agg(t.id) AS ids, array_agg(t.name) AS names
+		FROM csstats.teams t WHERE t.channel_id = ch) t,
+		csstats._inbox_group(chat_rows, m.ids, m.names, m.removed, m.operator, t.ids, t.names,
+			ARRAY(SELECT ct.name FROM csstats.chat_tags ct WHERE ct.channel_id = ch))
+			WITH ORDINALITY AS g (scope, key, name, state, chats, ord)
+	ORDER BY g.ord;
+	CLOSE chat_rows;
 END
 $fn$;
 COMMENT ON FUNCTION csstats.inbox_counts(text, timestamptz, integer) IS

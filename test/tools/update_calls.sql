@@ -446,6 +446,7 @@ SELECT '_export_audit_refuse: UPDATE and TRUNCATE refused';
 -- (the current rows' open and snoozed counts are checked against the same
 -- replay in sql/inbox.sql)
 -- covers: csstats.inbox_counts(text,timestamp with time zone,integer)
+-- covers: csstats._inbox_group(refcursor,text[],text[],boolean[],boolean[],text[],text[],text[])
 SELECT 'inbox_counts: ' || string_agg(scope || '/' || coalesce(key, '-') || '/' || state || '=' || chats, ' '
 	ORDER BY scope, key, state)
 FROM csstats.inbox_counts('demo', :as_of, 60);
