@@ -2300,9 +2300,10 @@ BEGIN
 			AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner
 		ORDER BY 1, 2
 	LOOP
+		-- regrole's output is already quoted where the name needs it
 		grants := grants || pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s;',
 			pg_catalog.regexp_replace(r.sig, '\)$', ', boolean)'),
-			CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.grantee::regrole::text) END,
+			CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::regrole::text END,
 			CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
 	END LOOP;
 	PERFORM pg_catalog.set_config('csstats_update.summary_grants', grants, true);
@@ -2458,12 +2459,31 @@ REVOKE ALL ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timesta
 REVOKE ALL ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
 	text, text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
 
+-- A GRANT run by an extension script is recorded in pg_init_privs as part of
+-- the extension's own ACL, and pg_dump writes out only what differs from
+-- pg_init_privs: left alone, a dump of the updated database would lose these
+-- grants.  So the initial privileges are put back to what the script itself
+-- set (as a fresh install records them) once the grants are re-applied.
 DO $summary$
 DECLARE
 	g text := pg_catalog.current_setting('csstats_update.summary_grants', true);
+	saved jsonb;
 BEGIN
 	IF g IS NOT NULL AND g <> '' THEN
+		SELECT pg_catalog.jsonb_object_agg(p.oid::text, ip.initprivs::text) INTO saved
+		FROM pg_catalog.pg_proc p
+		LEFT JOIN pg_catalog.pg_init_privs ip
+			ON ip.objoid = p.oid AND ip.classoid = 'pg_catalog.pg_proc'::regclass AND ip.objsubid = 0
+		WHERE p.pronamespace = 'csstats'::regnamespace
+			AND p.proname IN ('export_chats', 'export_cases', 'export_chats_to_file', 'export_cases_to_file');
 		EXECUTE g;
+		UPDATE pg_catalog.pg_init_privs ip
+		SET initprivs = (saved ->> ip.objoid::text)::aclitem[]
+		WHERE ip.classoid = 'pg_catalog.pg_proc'::regclass AND ip.objsubid = 0
+			AND saved ? ip.objoid::text AND saved ->> ip.objoid::text IS NOT NULL;
+		DELETE FROM pg_catalog.pg_init_privs ip
+		WHERE ip.classoid = 'pg_catalog.pg_proc'::regclass AND ip.objsubid = 0
+			AND saved ? ip.objoid::text AND saved ->> ip.objoid::text IS NULL;
 	END IF;
 END;
 $summary$;

@@ -20,6 +20,8 @@ set -euo pipefail
 cd "$CSSTATS_SRC"
 old=upd_old new=upd_new
 role=csstats_upd_exporter
+# a second exporter whose name needs quoting in SQL (upper case, a hyphen, a space)
+qrole="csstats Upd-BI"
 stored_pw=UpdStored2025pw
 snapshot=test/tools/catalog_snapshot.sql
 calls=test/tools/update_calls.sql
@@ -43,13 +45,13 @@ done=0
 cleanup() {
     [ $done = 1 ] || echo "update: $pass passed, $((fail + 1)) failed (aborted: a setup step failed, see above)"
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $old" -c "DROP DATABASE IF EXISTS $new" 2>/dev/null || true
-    psql -X -q -d postgres -c "DROP ROLE IF EXISTS $role" 2>/dev/null || true
+    psql -X -q -d postgres -c "DROP ROLE IF EXISTS $role" -c "DROP ROLE IF EXISTS \"$qrole\"" 2>/dev/null || true
     rm -f "$xdir"/upd_old-* "$xdir"/upd_new-* 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $old" -c "DROP DATABASE IF EXISTS $new" 2>/dev/null
-psql -X -q -d postgres -c "DROP ROLE IF EXISTS $role" 2>/dev/null
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS $role" -c "DROP ROLE IF EXISTS \"$qrole\"" 2>/dev/null
 
 # --- the versions -----------------------------------------------------------
 current=$(q -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'csstats'")
@@ -58,7 +60,7 @@ path=$(q -d postgres -c "SELECT path FROM pg_extension_update_paths('csstats') W
 
 # --- a 0.1.0 database in use -------------------------------------------------
 q -d postgres -c "CREATE DATABASE $old" -c "CREATE DATABASE $new"
-q -d postgres -c "CREATE ROLE $role NOLOGIN"
+q -d postgres -c "CREATE ROLE $role NOLOGIN" -c "CREATE ROLE \"$qrole\" NOLOGIN"
 q -d postgres -c "GRANT pg_write_server_files TO $role"
 
 # The same data, role grants and stored password in both databases.  The
@@ -79,12 +81,18 @@ GRANT EXECUTE ON FUNCTION
   csstats.export_cases(text,text,timestamptz,timestamptz,text,text,text,jsonb,timestamptz,text,boolean),
   csstats.export_chats_to_file(text,text,text,timestamptz,timestamptz,text,boolean,text,text,jsonb,timestamptz,text,boolean)
   TO $role;
+GRANT EXECUTE ON FUNCTION
+  csstats.export_chats(text,text,timestamptz,timestamptz,text,boolean,text,text,jsonb,timestamptz,text,boolean)
+  TO "$qrole";
 \else
 GRANT EXECUTE ON FUNCTION
   csstats.export_chats(text,text,timestamptz,timestamptz,text,boolean,text,text,jsonb,timestamptz,text),
   csstats.export_cases(text,text,timestamptz,timestamptz,text,text,text,jsonb,timestamptz,text),
   csstats.export_chats_to_file(text,text,text,timestamptz,timestamptz,text,boolean,text,text,jsonb,timestamptz,text)
   TO $role;
+GRANT EXECUTE ON FUNCTION
+  csstats.export_chats(text,text,timestamptz,timestamptz,text,boolean,text,text,jsonb,timestamptz,text)
+  TO "$qrole";
 \endif
 SELECT to_regprocedure('csstats.set_export_password(text,text,regrole)') IS NOT NULL AS has_set_export_password \gset
 \if :has_set_export_password
@@ -208,6 +216,16 @@ if [ -s "$work/grants.before" ] && diff "$work/grants.before" "$work/grants.afte
     ok "grants of $role kept ($(wc -l <"$work/grants.before") privileges)"
 else
     bad "grants of $role kept"
+fi
+# The grants the update re-applied to the re-created export functions are the
+# database's, not the extension's: pg_dump writes them out (it leaves out what
+# pg_init_privs holds), also for a role whose name needs quoting.
+pg_dump -s -d $old -f "$work/old.schema.sql"
+if grep -q "^GRANT ALL ON FUNCTION csstats\.export_chats(.*include_summary boolean) TO $role;" "$work/old.schema.sql" \
+    && grep -q "^GRANT ALL ON FUNCTION csstats\.export_chats(.*include_summary boolean) TO \"$qrole\";" "$work/old.schema.sql"; then
+    ok "pg_dump of the updated database carries the export grants (two roles, one quoted)"
+else
+    bad "pg_dump of the updated database carries the export grants" "$(grep -n 'ON FUNCTION csstats.export_chats' "$work/old.schema.sql")"
 fi
 audit=$(q -d $old -c "SELECT count(*) FILTER (WHERE NOT ok) || ' not ok of ' || count(*) FROM csstats.verify_audit()")
 [ "$audit" = "0 not ok of 3" ] && [ "$(cat "$work/audit.before")" = "$audit" ] \
