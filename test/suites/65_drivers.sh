@@ -22,6 +22,7 @@
 #     password and read by openpyxl (test/drivers/verify_export.py).
 set -euo pipefail
 cd "$CSSTATS_SRC"
+. test/lib/common.sh   # csstats_deps
 base=${CSSTATS_PORT:-55432}
 port=$((base + 5)) bport=$((base + 6))
 dir=$(mktemp -d /tmp/csstats-drivers.XXXXXX)
@@ -51,10 +52,9 @@ step() {  # step NAME CMD...: the command's output, then ok or FAIL
 }
 
 # node-postgres needs node and npm; the Debian ones only where there is none
+# (csstats_deps refreshes the package lists first, as on a fresh machine)
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    if [ "${CSSTATS_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ]; then
-        apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends nodejs npm >/dev/null
-    fi
+    csstats_deps nodejs npm
 fi
 for tool in java javac node npm /usr/sbin/pgbouncer "$jar"; do
     command -v "$tool" >/dev/null || [ -e "$tool" ] || { echo "drivers: $tool is missing"; exit 1; }
