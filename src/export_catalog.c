@@ -42,8 +42,8 @@ static const SheetDef case_sheets[] = {
 	{"UserChatCase data", "user_chat_case_sheet", false, false, PROFILE_CHAT},
 };
 
-StaticAssertDecl(lengthof(chat_sheets) <= EXPORT_MAX_SHEETS,
-				 "ExportCounts holds every sheet of the chats export");
+StaticAssertDecl(lengthof(chat_sheets) < EXPORT_MAX_SHEETS,
+				 "ExportCounts holds every sheet of the chats export and the Summary");
 
 const SheetDef *
 ExportSheets(ExportKind kind, int *n)

@@ -187,12 +187,26 @@ day_row(sw *w, int row, const cs_summary_day *d)
 		d->op_wait_p50, d->op_wait_p90, d->op_res_p50, (double) d->missed
 	};
 	cs_status	rc = CS_OK;
+	int			c = 0;
 
-	if (d->year < 1900 || d->year > 9999 || d->month < 1 || d->month > 12 ||
-		d->day < 1 || d->day > 31)
-		return cs_err_set(w->err, CS_ERR_BADARG, "Summary day %04d-%02d-%02d is out of range",
+	if (d->month < 1 || d->month > 12 || d->day < 1 || d->day > 31)
+		return cs_err_set(w->err, CS_ERR_BADARG, "Summary day %04d-%02d-%02d is no date",
 						  d->year, d->month, d->day);
-	for (int c = 0; c < CS_SUMMARY_DAY_COLS && rc == CS_OK; c++)
+	if (d->year < 1900 || (d->year == 1900 && d->month < 3) || d->year > 9999)
+	{
+		/*
+		 * A day Excel has no right serial for (bad data: a chat dated before
+		 * 1900-03-01, where Excel's 1900 leap-year bug starts):
+		 * the day as text, like the data sheets' out-of-range dates, rather
+		 * than failing the whole export.
+		 */
+		char		buf[32];
+
+		snprintf(buf, sizeof(buf), "%04d-%02d-%02d", d->year, d->month, d->day);
+		rc = text(w, row, 0, buf, NULL);
+		c = 1;
+	}
+	for (; c < CS_SUMMARY_DAY_COLS && rc == CS_OK; c++)
 		rc = number(w, row, c, v[c],
 					c == 0 ? w->date : (c >= 3 && c <= 8) ? w->minutes : NULL);
 	return rc;

@@ -206,6 +206,10 @@ def check_xlsx(cur, label, kind, since, until, want_days=None):
     t = summary_tables(wb["Summary"])
     check(f"{label}: three tables", set(t) == {"Day", "Assignee", "Sheet"}, sorted(t))
     days, assignees = expected(cur, kind, since, until)
+    cur.execute("SELECT row_counts FROM csstats.export_audit ORDER BY id DESC LIMIT 1")
+    rc = cur.fetchone()[0]
+    check(f"{label}: the audit row counts the Summary's table rows",
+          rc.get("Summary") == len(days) + len(assignees), rc)
     if want_days is not None:
         check(f"{label}: {want_days} days", len(days) == want_days, len(days))
     d_first, d_body = t["Day"]

@@ -243,11 +243,36 @@ test_many_days(void **state)
 	assert_true(cs_summary_date_serial(2025, 3, 1) == 45717.0);
 }
 
+/* A day before Excel's 1900 epoch (bad data) is written as text, not refused. */
+static void
+test_day_before_1900(void **state)
+{
+	cs_summary_day old[2] = {
+		{1899, 12, 31, 1, 0, NAN, NAN, NAN, NAN, NAN, NAN, 0},
+		{2025, 3, 1, 2, 1, 1.5, 3.0, 10.0, NAN, NAN, NAN, 0},
+	};
+	cs_summary	s = {0, 2, labels, values, 2, old, 0, NULL, NULL};
+	cs_err		err;
+	cs_xlsx    *x = open_book();
+	char	   *sheet;
+
+	assert_int_equal(cs_xlsx_summary(x, &s, &err), CS_OK);
+	data_sheet(x, "UserChat data", 3);
+	assert_int_equal(cs_xlsx_summary_counts(x, &err), CS_OK);
+	assert_int_equal(cs_xlsx_close(x, &err), CS_OK);
+	cs_xlsx_free(x);
+	sheet = member("xl/worksheets/sheet1.xml");
+	assert_non_null(sheet);
+	assert_non_null(strstr(sheet, "1899-12-31"));
+	assert_null(strstr(sheet, "2025-03-01"));	/* a date serial, not text */
+	free(sheet);
+}
+
 static void
 test_misuse_and_errors(void **state)
 {
 	cs_summary	s = {0, 2, labels, values, 3, days, 2, assignees, NULL};
-	cs_summary_day bad = {1899, 12, 31, 1, 0, NAN, NAN, NAN, NAN, NAN, NAN, 0};
+	cs_summary_day bad = {2024, 13, 1, 1, 0, NAN, NAN, NAN, NAN, NAN, NAN, 0};
 	cs_summary	sbad = {0, 2, labels, values, 1, &bad, 0, NULL, NULL};
 	cs_err		err;
 	cs_xlsx    *x;
@@ -266,7 +291,7 @@ test_misuse_and_errors(void **state)
 	assert_int_equal(cs_xlsx_summary(x, &s, &err), CS_ERR_BADARG);
 	cs_xlsx_free(x);			/* charts and sheet freed unwritten */
 
-	/* a day Excel cannot show: an error, everything freed */
+	/* no date at all: an error, everything freed */
 	x = open_book();
 	assert_int_equal(cs_xlsx_summary(x, &sbad, &err), CS_ERR_BADARG);
 	cs_xlsx_free(x);
@@ -280,6 +305,7 @@ main(void)
 		cmocka_unit_test(test_layout_and_charts),
 		cmocka_unit_test(test_empty_tables),
 		cmocka_unit_test(test_many_days),
+		cmocka_unit_test(test_day_before_1900),
 		cmocka_unit_test(test_misuse_and_errors),
 	};
 
