@@ -88,6 +88,8 @@ RESET csstats.max_selected_chats;
 SET csstats.max_cases_per_export = 2;
 SELECT csstats.export_cases(password => 'abcd1234', reason => 'r', channel_id => 'xp',
 	since => '2025-03-01', until => '2025-04-01');
+SELECT csstats.export_cases(password => 'abcd1234', reason => 'r', channel_id => 'xp',
+	since => '2025-03-01', until => '2025-04-01', include_summary => true);
 RESET csstats.max_cases_per_export;
 SET csstats.min_password_length = 12;
 SELECT csstats.export_chats(password => 'abcd1234', reason => 'r', channel_id => 'xp');

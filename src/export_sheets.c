@@ -462,6 +462,18 @@ SetProgress(const char *sheet, int64 rows)
 	set_ps_display(b);
 }
 
+/* More cases than csstats.max_cases_per_export: an error naming both. */
+static void
+TooManyCases(int64 cases, int64 limit)
+{
+	if (cases > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many cases to export: " INT64_FORMAT " cases, the limit is " INT64_FORMAT,
+						cases, limit),
+				 errhint("Narrow the range or the filters, or ask a superuser to raise csstats.max_cases_per_export.")));
+}
+
 /*
  * WriteSheet
  *		Read one sheet function through a cursor and write its rows.
@@ -563,12 +575,8 @@ WriteSheet(DocWriter *w, pg_tz *tz, const char *tmpdir, const SheetDef *def,
 	SPI_freeplan(plan);
 	MemoryContextDelete(batchcxt);
 
-	if (limit > 0 && rows > limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many cases to export: " INT64_FORMAT " cases, the limit is " INT64_FORMAT,
-						rows, limit),
-				 errhint("Narrow the range or the filters, or ask a superuser to raise csstats.max_cases_per_export.")));
+	if (limit > 0)
+		TooManyCases(rows, limit);
 
 	w->ops->end_sheet(w, rows);
 	SetProgress(def->name, rows);
@@ -605,6 +613,15 @@ ExportWriteDocument(ExportRequest *req, const char *path, const char *tmpdir,
 	{
 		set_ps_display("csstats export: summary");
 		summary = ExportSummaryCompute(req, 5, args.types, args.values, args.nulls);
+		/* the daily table counts every case: refuse an export over the limit now */
+		if (req->kind == EXPORT_CASES && req->limit > 0)
+		{
+			int64		cases = 0;
+
+			for (i = 0; i < summary->s.ndays; i++)
+				cases += summary->s.days[i].created;
+			TooManyCases(cases, req->limit);
+		}
 		w->ops->summary(w, &summary->s);
 	}
 	counts->nsheets = 0;
