@@ -335,6 +335,17 @@ SummaryMinutes(JsonWriter *w, const char *key, double v)
 		Puts(w, float8out_internal(v));
 }
 
+/* A UTF-8 string, null for NULL. */
+static void
+SummaryText(JsonWriter *w, const char *key, const char *v, bool first)
+{
+	SummaryKey(w, key, first);
+	if (v == NULL)
+		Puts(w, "null");
+	else
+		StringUtf8(w, v, strlen(v));
+}
+
 static void
 SummaryInt(JsonWriter *w, const char *key, int64 v, bool first)
 {
@@ -370,8 +381,7 @@ JsonSummaryCounts(DocWriter *dw, const char *const *names, const int64 *rows, in
 	Puts(w, "\"Summary\":{\"scope\":{");
 	for (i = 0; i < s->nscope; i++)
 	{
-		SummaryKey(w, s->scope_keys[i], i == 0);
-		StringUtf8(w, s->scope_values[i], strlen(s->scope_values[i]));
+		SummaryText(w, s->scope_keys[i], s->scope_values[i], i == 0);
 	}
 	Puts(w, "},\n\"days\":[");
 	for (i = 0; i < s->ndays; i++)
@@ -381,8 +391,7 @@ JsonSummaryCounts(DocWriter *dw, const char *const *names, const int64 *rows, in
 
 		Puts(w, i == 0 ? "\n{" : ",\n{");
 		snprintf(day, sizeof(day), "%04d-%02d-%02d", d->year, d->month, d->day);
-		SummaryKey(w, cs_summary_day_column(0, c, 1), true);
-		StringUtf8(w, day, strlen(day));
+		SummaryText(w, cs_summary_day_column(0, c, 1), day, true);
 		SummaryInt(w, cs_summary_day_column(1, c, 1), d->created, false);
 		SummaryInt(w, cs_summary_day_column(2, c, 1), d->closed, false);
 		SummaryMinutes(w, cs_summary_day_column(3, c, 1), d->wait_p50);
@@ -400,16 +409,8 @@ JsonSummaryCounts(DocWriter *dw, const char *const *names, const int64 *rows, in
 		const cs_summary_assignee *a = &s->assignees[i];
 
 		Puts(w, i == 0 ? "\n{" : ",\n{");
-		SummaryKey(w, cs_summary_assignee_column(0, c, 1), true);
-		if (a->name != NULL)
-			StringUtf8(w, a->name, strlen(a->name));
-		else
-			Puts(w, "null");
-		SummaryKey(w, cs_summary_assignee_column(1, c, 1), false);
-		if (a->id != NULL)
-			StringUtf8(w, a->id, strlen(a->id));
-		else
-			Puts(w, "null");
+		SummaryText(w, cs_summary_assignee_column(0, c, 1), a->name, true);
+		SummaryText(w, cs_summary_assignee_column(1, c, 1), a->id, false);
 		SummaryInt(w, cs_summary_assignee_column(2, c, 1), a->count, false);
 		SummaryInt(w, cs_summary_assignee_column(3, c, 1), a->replies, false);
 		SummaryMinutes(w, cs_summary_assignee_column(4, c, 1), a->wait_p50);
