@@ -25,7 +25,9 @@ for suite in "$CSSTATS_SRC"/test/suites/[0-9]*.sh; do
     fi
     log "suite: $name"
     start=$(date +%s)
-    if (cd "$CSSTATS_SRC" && bash "$suite"); then
+    # a copy of the suite's output, so that its failed checks can be repeated
+    # at the end, where a CI log's tail shows them
+    if (cd "$CSSTATS_SRC" && bash "$suite") 2>&1 | tee "$CSSTATS_RUN/suite-$name.log"; then
         passed=$((passed + 1))
         log "suite $name passed ($(( $(date +%s) - start )) s)"
     else
@@ -35,6 +37,10 @@ for suite in "$CSSTATS_SRC"/test/suites/[0-9]*.sh; do
 done
 if [ $failed -ne 0 ]; then
     log "failed suites: ${failed_names[*]}"
+    for name in "${failed_names[@]}"; do
+        echo "--- $name: failed checks and errors (last 30)" >&2
+        grep -iE 'fail|error|traceback|not ok|assert' "$CSSTATS_RUN/suite-$name.log" | tail -n 30 >&2 || true
+    done
     # crashes and assertion failures, if any, from the server log
     grep -E 'TRAP|PANIC|terminated by signal|FATAL' "$CSSTATS_RUN/server.log" | tail -n 20 >&2 || true
 fi
