@@ -7,7 +7,8 @@ Cancel: an export is cancelled with pg_cancel_backend at points spread over
 its run (sheet reading, workbook writing, encryption); the error must arrive
 within a second of the cancel, and nothing may be left: no temporary
 directory under $PGDATA/base/pgsql_tmp, no temporary or final file in the
-export directory, no audit row.  The same after pg_terminate_backend.
+export directory, no audit row (unless the cancel met the audit append:
+see cancel_at_audit_append).  The same after pg_terminate_backend.
 Parallel: several sessions export at once; every file is correct, distinct
 and has its own audit row, and the audit chain verifies.  Close failure:
 the workbook close fails in its helper thread (see close_failure).
@@ -17,6 +18,7 @@ import glob
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,9 +54,32 @@ def wait_clean(xdir, tmpbase, final, timeout=5.0):
         time.sleep(0.05)
 
 
-def audit_count(cur):
-    cur.execute("SELECT count(*) FROM csstats.export_audit")
+def audit_last_id(cur):
+    cur.execute("SELECT coalesce(max(id), 0) FROM csstats.export_audit")
     return cur.fetchone()[0]
+
+
+# A cancel that arrives while the audit worker appends the row (the last
+# step before delivery) cancels the export, but the worker, a transaction of
+# its own, still commits the row: a row without a delivery, as when a client
+# disconnects right after the row (docs/security.md).  Such a row is
+# appended within moments of the cancel; one from before the cancel's moment
+# by more than that, or long after it, means the export wrote its row
+# too early or ignored the cancel.
+AUDIT_RACE_SECONDS = 0.5
+
+
+def audit_after_cancel(cur, label, last_id, t_cancel, reason):
+    """Checks the audit rows added since last_id; returns the new last id."""
+    cur.execute("SELECT id, reason, outcome, extract(epoch FROM exported_at - %s)::float8 "
+                "FROM csstats.export_audit WHERE id > %s ORDER BY id", (t_cancel, last_id))
+    rows = cur.fetchall()
+    ok = not rows or (len(rows) == 1 and rows[0][1] == reason and rows[0][2] == "delivered" and
+                      abs(rows[0][3]) < AUDIT_RACE_SECONDS)
+    check(f"{label}: no audit row, or one appended as the cancel arrived", ok, f"{rows}")
+    if rows:
+        print(f"{label}: the cancel met the audit append ({rows[0][3]:+.3f} s from the cancel)", flush=True)
+    return max([last_id] + [r[0] for r in rows])
 
 
 def export_sql(to_file, fmt):
@@ -177,6 +202,67 @@ def close_failure(db, channel, cur, xdir, tmpbase):
         cur.execute(f"DROP ROLE {role}")
 
 
+def cancel_at_audit_append(db, channel, cur, xdir, tmpbase, last_id):
+    """Deterministic form of the race above: the audit worker commits the
+    row and is held there (test build pause point "worker_after_commit"),
+    the export waiting on it is cancelled.  The cancel is answered at once,
+    the file never gets its name and nothing is left, and the committed row
+    stays (a row without a delivery) and the chain verifies."""
+    name = "audit-race.xlsx"
+    log = os.path.join(os.environ["CSSTATS_RUN"], "server.log")
+    start = os.path.getsize(log)
+    out = {"ready": threading.Event()}
+
+    def export():
+        conn = connect(db)
+        c = conn.cursor()
+        c.execute("SET csstats.test_pause_at = 'worker_after_commit'")
+        c.execute("SELECT pg_backend_pid()")
+        out["pid"] = c.fetchone()[0]
+        out["ready"].set()
+        try:
+            c.execute(export_sql(True, "xlsx"), (name, PASSWORD, "audit race", "xlsx", channel))
+            out["result"] = c.fetchone()[0]
+        except psycopg2.Error as e:
+            out["error"] = e
+        out["t_end"] = time.monotonic()
+        conn.close()
+
+    th = threading.Thread(target=export)
+    th.start()
+    out["ready"].wait()
+    pat = re.compile(r'csstats pause point "worker_after_commit" reached \(pid (\d+)\)')
+    worker = None
+    end = time.monotonic() + 120
+    while worker is None and th.is_alive() and time.monotonic() < end:
+        with open(log) as f:
+            f.seek(start)
+            m = pat.search(f.read())
+        if m:
+            worker = int(m.group(1))
+        else:
+            time.sleep(0.05)
+    if not check("audit append: the worker holds after its commit", worker is not None):
+        th.join()
+        return audit_last_id(cur)
+    t_cancel = time.monotonic()
+    cur.execute("SELECT clock_timestamp(), pg_cancel_backend(%s)", (out["pid"],))
+    t_server = cur.fetchone()[0]
+    th.join()
+    err = out.get("error")
+    check("audit append: canceled", isinstance(err, psycopg2.errors.QueryCanceled), repr(err))
+    check(f"audit append: within a second ({out['t_end'] - t_cancel:.3f} s)", out["t_end"] - t_cancel < 1.0)
+    cur.execute("SELECT pg_terminate_backend(%s)", (worker,))
+    left = wait_clean(xdir, tmpbase, name)
+    check("audit append: no file, nothing left", not left, f"{left}")
+    cur.execute("SELECT count(*), bool_and(exported_at < %s) FROM csstats.export_audit "
+                "WHERE id > %s AND reason = 'audit race' AND destination = %s", (t_server, last_id, name))
+    check("audit append: the committed row stays (a row without a delivery)", cur.fetchone() == (1, True))
+    cur.execute("SELECT bool_and(ok) FROM csstats.verify_audit()")
+    check("audit append: audit chain verifies", cur.fetchone()[0])
+    return audit_last_id(cur)
+
+
 def main(db, channel):
     run = os.environ["CSSTATS_RUN"]
     tmpbase = os.path.join(run, "data", "base", "pgsql_tmp")
@@ -203,7 +289,7 @@ def main(db, channel):
     check(f"baseline export takes long enough to cancel ({full:.2f} s, {chats} chats)",
           full >= MIN_EXPORT_SECONDS)
 
-    n0 = audit_count(cur)
+    last_id = audit_last_id(cur)
     landed = 0
     delays = [0.05, 0.2] + [full * f for f in (0.3, 0.5, 0.7, 0.85, 0.95)]
     for i, d in enumerate(delays):
@@ -215,13 +301,14 @@ def main(db, channel):
             out["ready"].wait()
             time.sleep(d)
             t_cancel = time.monotonic()
-            cur.execute("SELECT pg_cancel_backend(%s)", (out["pid"],))
+            cur.execute("SELECT clock_timestamp(), pg_cancel_backend(%s)", (out["pid"],))
+            t_server = cur.fetchone()[0]
             th.join()
             label = f"cancel after {d:.2f} s ({'file' if to_file else 'bytea'}, {fmt})"
             if "error" not in out:
                 # finished before the cancel arrived: then it must be complete
                 check(f"{label}: finished before the cancel", out.get("result"))
-                n0 = audit_count(cur)
+                last_id = audit_last_id(cur)
                 continue
             err = out["error"]
             landed += 1
@@ -230,11 +317,13 @@ def main(db, channel):
             check(f"{label}: within a second ({lag:.3f} s)", lag < 1.0)
             left = wait_clean(xdir, tmpbase, name)
             check(f"{label}: nothing left", not left, f"{left}")
-            check(f"{label}: no audit row", audit_count(cur) == n0)
+            last_id = audit_after_cancel(cur, label, last_id, t_server, "cancel test")
 
     # An export that ignored the cancel would pass as "finished before the
     # cancel"; the early cancels (up to 0.7 of the run) must have landed.
     check(f"{landed} of {2 * len(delays)} cancels landed mid-export", landed >= 6)
+
+    last_id = cancel_at_audit_append(db, channel, cur, xdir, tmpbase, last_id)
 
     # pg_terminate_backend: the backend exits; its private directory goes too
     out = {"ready": threading.Event()}
@@ -242,12 +331,13 @@ def main(db, channel):
     th.start()
     out["ready"].wait()
     time.sleep(full * 0.5)
-    cur.execute("SELECT pg_terminate_backend(%s)", (out["pid"],))
+    cur.execute("SELECT clock_timestamp(), pg_terminate_backend(%s)", (out["pid"],))
+    t_server = cur.fetchone()[0]
     th.join()
     check("terminate: the session ended with an error", "error" in out)
     left = wait_clean(xdir, tmpbase, "terminated.xlsx")
     check("terminate: nothing left", not left, f"{left}")
-    check("terminate: no audit row", audit_count(cur) == n0)
+    audit_after_cancel(cur, "terminate", last_id, t_server, "cancel test")
 
     # parallel sessions: correct, distinct files and audit rows
     jobs = []
