@@ -40,9 +40,9 @@ SELECT csstats.set_export_password('nightly', '$pw', '$role');
 SQL
 cmd="SELECT csstats.export_chats_to_file(password_name => 'nightly', reason => 'nightly export (pg_cron)', channel_id => 'demo', include_messages => true)"
 jobid=$(q -d postgres -c "SELECT cron.schedule_in_database('csstats-export-test', '* * * * *', \$cmd\$$cmd\$cmd\$, '$db', '$role')")
-echo "scheduled job $jobid; waiting for the minute tick (up to 80 s)"
+echo "scheduled job $jobid; waiting for the minute tick (up to 150 s on a slow machine)"
 status=
-for _ in $(seq 1 80); do
+for _ in $(seq 1 150); do
     status=$(q -d postgres -c "SELECT status FROM cron.job_run_details WHERE jobid = $jobid AND status IN ('succeeded', 'failed') ORDER BY runid LIMIT 1")
     [ -n "$status" ] && break
     sleep 1
