@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cancelling (pg_cancel_backend at points spread over the run) and terminating
-# exports leaves no temporary, partial or final file and no audit row; several
+# exports leaves no temporary, partial or final file and no audit row (but
+# for a cancel that meets the audit append: its committed row stays); several
 # sessions exporting at once get correct, distinct files and audit rows
 # (test/tools/export_cancel.py).
 set -euo pipefail

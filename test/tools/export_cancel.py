@@ -18,7 +18,6 @@ import glob
 import hashlib
 import io
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import time
 import msoffcrypto
 import psycopg2
 
-from export_e2e import check, connect, results  # the end-to-end checks' helpers
+from export_e2e import check, connect, paused_pid, results  # the end-to-end checks' helpers
 
 PASSWORD = "Cancel0Test"
 MIN_EXPORT_SECONDS = float(os.environ.get("CSSTATS_CANCEL_MIN_SECONDS", "1.0"))
@@ -231,17 +230,7 @@ def cancel_at_audit_append(db, channel, cur, xdir, tmpbase, last_id):
     th = threading.Thread(target=export)
     th.start()
     out["ready"].wait()
-    pat = re.compile(r'csstats pause point "worker_after_commit" reached \(pid (\d+)\)')
-    worker = None
-    end = time.monotonic() + 120
-    while worker is None and th.is_alive() and time.monotonic() < end:
-        with open(log) as f:
-            f.seek(start)
-            m = pat.search(f.read())
-        if m:
-            worker = int(m.group(1))
-        else:
-            time.sleep(0.05)
+    worker = paused_pid(log, start, "worker_after_commit", th.is_alive)
     if not check("audit append: the worker holds after its commit", worker is not None):
         th.join()
         return audit_last_id(cur)

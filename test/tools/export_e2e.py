@@ -23,6 +23,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import zoneinfo
 
 import msoffcrypto
@@ -68,6 +69,25 @@ def check(name, cond, detail=""):
     results.append((name, bool(cond)))
     print(f"{name}: {'ok' if cond else 'FAIL ' + detail}", flush=True)
     return cond
+
+
+def paused_pid(log, start, point, alive, timeout=120):
+    """The pid a test-build pause point names in the server log (read from
+    offset start on) once the paused process reaches it; None if alive()
+    turns false or timeout passes first.  The log, not the wait event, tells:
+    the workbook close also waits as "Extension"."""
+    pat = re.compile(r'csstats pause point "%s" reached \(pid (\d+)\)' % re.escape(point))
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with open(log) as f:
+            f.seek(start)
+            m = pat.search(f.read())
+        if m:
+            return int(m.group(1))
+        if not alive():
+            return None
+        time.sleep(0.05)
+    return None
 
 
 def connect(db):

@@ -22,6 +22,8 @@ import time
 import psycopg2
 import psycopg2.errors
 
+from export_e2e import paused_pid  # the end-to-end checks' helpers
+
 PASSWORD = "TrustTestPassw0rd"
 CHANNEL = "trust"
 SINCE = "2025-01-01 00:00+09"
@@ -406,25 +408,11 @@ def crash_at(cl, xdir, point):
         except psycopg2.Error as e:
             err.append(e)
 
-    # the paused process says so in the server log (its wait event alone is
-    # not enough: the workbook close also waits as "Extension")
     log = os.path.join(cl.dir, "server.log")
     start = os.path.getsize(log)
     t = threading.Thread(target=run, daemon=True)
     t.start()
-    pid = None
-    pat = re.compile(r'csstats pause point "%s" reached \(pid (\d+)\)' % re.escape(point))
-    end = time.monotonic() + 120
-    while pid is None and time.monotonic() < end and (t.is_alive() or pid is None):
-        with open(log) as f:
-            f.seek(start)
-            m = pat.search(f.read())
-        if m:
-            pid = int(m.group(1))
-        else:
-            time.sleep(0.1)
-        if not t.is_alive() and pid is None:
-            break
+    pid = paused_pid(log, start, point, t.is_alive)
     if not check(f"crash {point}: the export paused there", pid is not None):
         return fname
     os.kill(pid, signal.SIGKILL)
