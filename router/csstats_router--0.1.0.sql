@@ -1157,7 +1157,7 @@ CREATE FUNCTION csstats._router_px_shard_export(p_kind text, p_session_user text
 		p_current_user text, p_request_id uuid, p_generate_password boolean,
 		p_password text, p_reason text, p_since timestamptz, p_until timestamptz,
 		p_format text, p_include_messages boolean, p_channel_id text, p_manager_id text,
-		p_filters jsonb, p_as_of timestamptz, p_password_name text,
+		p_filters jsonb, p_as_of timestamptz, p_password_name text, p_include_summary boolean,
 		OUT audit_id bigint, OUT generated_password text, OUT file bytea,
 		OUT row_counts jsonb)
 	RETURNS record
@@ -1168,14 +1168,14 @@ AS $$
 	TARGET csstats.shard_export;
 $$;
 REVOKE ALL ON FUNCTION csstats._router_px_shard_export(text, text, text, uuid, boolean, text,
-	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 
 -- One export for the caller of the public function (which is SECURITY
 -- DEFINER): session_user, and the role it SET ROLE to, are the caller's.
 CREATE FUNCTION csstats._router_export(p_kind text, p_generate_password boolean,
 		p_password text, p_reason text, p_since timestamptz, p_until timestamptz,
 		p_format text, p_include_messages boolean, p_channel_id text, p_manager_id text,
-		p_filters jsonb, p_as_of timestamptz, p_password_name text,
+		p_filters jsonb, p_as_of timestamptz, p_password_name text, p_include_summary boolean,
 		OUT generated_password text, OUT file bytea)
 	RETURNS record
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -1210,7 +1210,7 @@ BEGIN
 		SELECT * INTO STRICT r FROM csstats._router_px_shard_export(p_kind, caller_session,
 			caller_current, request, p_generate_password, p_password, p_reason, p_since,
 			p_until, p_format, p_include_messages, p_channel_id, p_manager_id, p_filters,
-			p_as_of, p_password_name);
+			p_as_of, p_password_name, p_include_summary);
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
 			e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
@@ -1240,9 +1240,9 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION csstats._router_export(text, boolean, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION csstats._router_export(text, boolean, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text) IS
+	text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
 	'internal: one export through the shard of the channel, audited on the coordinator before the file is returned';
 
 CREATE FUNCTION csstats.export_chats(password text DEFAULT NULL, reason text DEFAULT NULL,
@@ -1250,7 +1250,7 @@ CREATE FUNCTION csstats.export_chats(password text DEFAULT NULL, reason text DEF
 		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
 		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
 		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
-		password_name text DEFAULT NULL)
+		password_name text DEFAULT NULL, include_summary boolean DEFAULT false)
 	RETURNS bytea
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -1259,19 +1259,20 @@ DECLARE
 	f bytea;
 BEGIN
 	SELECT e.file INTO STRICT f FROM csstats._router_export('chats', NULL, $1, $2, $3, $4, $5,
-		$6, $7, $8, $9, $10, $11) e;
+		$6, $7, $8, $9, $10, $11, $12) e;
 	RETURN f;
 END
 $$;
 COMMENT ON FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text) IS
+	text, text, jsonb, timestamptz, text, boolean) IS
 	'csstats.export_chats on the shard holding the channel, audited on the coordinator (csstats_router)';
 
 CREATE FUNCTION csstats.export_cases(password text DEFAULT NULL, reason text DEFAULT NULL,
 		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
 		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
 		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
-		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL)
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		include_summary boolean DEFAULT false)
 	RETURNS bytea
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -1280,12 +1281,12 @@ DECLARE
 	f bytea;
 BEGIN
 	SELECT e.file INTO STRICT f FROM csstats._router_export('cases', NULL, $1, $2, $3, $4, $5,
-		false, $6, $7, $8, $9, $10) e;
+		false, $6, $7, $8, $9, $10, $11) e;
 	RETURN f;
 END
 $$;
 COMMENT ON FUNCTION csstats.export_cases(text, text, timestamptz, timestamptz, text,
-	text, text, jsonb, timestamptz, text) IS
+	text, text, jsonb, timestamptz, text, boolean) IS
 	'csstats.export_cases on the shard holding the channel, audited on the coordinator (csstats_router)';
 
 CREATE FUNCTION csstats.export_chats(generate_password boolean, reason text DEFAULT NULL,
@@ -1294,6 +1295,7 @@ CREATE FUNCTION csstats.export_chats(generate_password boolean, reason text DEFA
 		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
 		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
 		password_name text DEFAULT NULL, password text DEFAULT NULL,
+		include_summary boolean DEFAULT false,
 		OUT generated_password text, OUT file bytea)
 	RETURNS record
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -1305,11 +1307,12 @@ BEGIN
 			HINT = 'Leave generate_password out and pass password or password_name to choose the password.';
 	END IF;
 	SELECT e.generated_password, e.file INTO STRICT generated_password, file
-	FROM csstats._router_export('chats', $1, $12, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) e;
+	FROM csstats._router_export('chats', $1, $12, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+		$13) e;
 END
 $$;
 COMMENT ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text, text) IS
+	text, text, jsonb, timestamptz, text, text, boolean) IS
 	'csstats.export_chats under a generated password, on the shard holding the channel, audited on the coordinator (csstats_router)';
 
 CREATE FUNCTION csstats.export_cases(generate_password boolean, reason text DEFAULT NULL,
@@ -1317,7 +1320,7 @@ CREATE FUNCTION csstats.export_cases(generate_password boolean, reason text DEFA
 		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
 		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
 		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
-		password text DEFAULT NULL,
+		password text DEFAULT NULL, include_summary boolean DEFAULT false,
 		OUT generated_password text, OUT file bytea)
 	RETURNS record
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -1329,21 +1332,22 @@ BEGIN
 			HINT = 'Leave generate_password out and pass password or password_name to choose the password.';
 	END IF;
 	SELECT e.generated_password, e.file INTO STRICT generated_password, file
-	FROM csstats._router_export('cases', $1, $11, $2, $3, $4, $5, false, $6, $7, $8, $9, $10) e;
+	FROM csstats._router_export('cases', $1, $11, $2, $3, $4, $5, false, $6, $7, $8, $9, $10,
+		$12) e;
 END
 $$;
 COMMENT ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
-	text, text, jsonb, timestamptz, text, text) IS
+	text, text, jsonb, timestamptz, text, text, boolean) IS
 	'csstats.export_cases under a generated password, on the shard holding the channel, audited on the coordinator (csstats_router)';
 
 REVOKE ALL ON FUNCTION csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_cases(text, text, timestamptz, timestamptz, text,
-	text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean,
-	text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+	text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_cases(boolean, text, timestamptz, timestamptz, text,
-	text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+	text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
 
 -------------------------------------------------------------------------------
 -- File exports.  The file is written on the shard holding the channel, in
@@ -1358,6 +1362,7 @@ CREATE FUNCTION csstats._router_px_shard_export_to_file(p_kind text, p_session_u
 		p_filename text, p_password text, p_reason text, p_since timestamptz,
 		p_until timestamptz, p_format text, p_include_messages boolean, p_channel_id text,
 		p_manager_id text, p_filters jsonb, p_as_of timestamptz, p_password_name text,
+		p_include_summary boolean,
 		OUT audit_id bigint, OUT generated_password text, OUT destination text,
 		OUT bytes bigint, OUT sha256 text, OUT row_counts jsonb)
 	RETURNS record
@@ -1369,7 +1374,7 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION csstats._router_px_shard_export_to_file(text, text, text, uuid, boolean,
 	text, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz,
-	text) FROM PUBLIC;
+	text, boolean) FROM PUBLIC;
 
 -- One file export for the caller of the public function (SECURITY DEFINER:
 -- session_user and the SET ROLE in effect are the caller's).
@@ -1377,6 +1382,7 @@ CREATE FUNCTION csstats._router_export_to_file(p_kind text, p_generate_password 
 		p_filename text, p_password text, p_reason text, p_since timestamptz,
 		p_until timestamptz, p_format text, p_include_messages boolean, p_channel_id text,
 		p_manager_id text, p_filters jsonb, p_as_of timestamptz, p_password_name text,
+		p_include_summary boolean,
 		OUT audit_id bigint, OUT generated_password text)
 	RETURNS record
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -1408,7 +1414,7 @@ BEGIN
 		SELECT * INTO STRICT r FROM csstats._router_px_shard_export_to_file(p_kind, caller_session,
 			caller_current, request, p_generate_password, p_filename, p_password, p_reason,
 			p_since, p_until, p_format, p_include_messages, p_channel_id, p_manager_id,
-			p_filters, p_as_of, p_password_name);
+			p_filters, p_as_of, p_password_name, p_include_summary);
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
 			e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
@@ -1436,9 +1442,9 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION csstats._router_export_to_file(text, boolean, text, text, text, timestamptz,
-	timestamptz, text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION csstats._router_export_to_file(text, boolean, text, text, text, timestamptz,
-	timestamptz, text, boolean, text, text, jsonb, timestamptz, text) IS
+	timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
 	'internal: one file export on the shard of the channel, audited on the coordinator before returning';
 
 CREATE FUNCTION csstats.export_chats_to_file(filename text DEFAULT NULL,
@@ -1447,14 +1453,14 @@ CREATE FUNCTION csstats.export_chats_to_file(filename text DEFAULT NULL,
 		format text DEFAULT 'xlsx', include_messages boolean DEFAULT false,
 		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
 		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
-		password_name text DEFAULT NULL)
+		password_name text DEFAULT NULL, include_summary boolean DEFAULT false)
 	RETURNS bigint
 	LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$ SELECT e.audit_id FROM csstats._router_export_to_file('chats', NULL, $1, $2, $3, $4, $5,
-	$6, $7, $8, $9, $10, $11, $12) e $$;
+	$6, $7, $8, $9, $10, $11, $12, $13) e $$;
 COMMENT ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text) IS
+	text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
 	'csstats.export_chats_to_file on the shard holding the channel (the file is written in that shard''s export_directory); returns the coordinator''s audit id (csstats_router)';
 
 CREATE FUNCTION csstats.export_cases_to_file(filename text DEFAULT NULL,
@@ -1462,14 +1468,15 @@ CREATE FUNCTION csstats.export_cases_to_file(filename text DEFAULT NULL,
 		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
 		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
 		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
-		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL)
+		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
+		include_summary boolean DEFAULT false)
 	RETURNS bigint
 	LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$ SELECT e.audit_id FROM csstats._router_export_to_file('cases', NULL, $1, $2, $3, $4, $5,
-	$6, false, $7, $8, $9, $10, $11) e $$;
+	$6, false, $7, $8, $9, $10, $11, $12) e $$;
 COMMENT ON FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
-	text, text, text, jsonb, timestamptz, text) IS
+	text, text, text, jsonb, timestamptz, text, boolean) IS
 	'csstats.export_cases_to_file on the shard holding the channel (the file is written in that shard''s export_directory); returns the coordinator''s audit id (csstats_router)';
 
 CREATE FUNCTION csstats.export_chats_to_file(generate_password boolean,
@@ -1479,6 +1486,7 @@ CREATE FUNCTION csstats.export_chats_to_file(generate_password boolean,
 		channel_id text DEFAULT NULL, manager_id text DEFAULT NULL,
 		filters jsonb DEFAULT '{}', as_of timestamptz DEFAULT now(),
 		password_name text DEFAULT NULL, password text DEFAULT NULL,
+		include_summary boolean DEFAULT false,
 		OUT audit_id bigint, OUT generated_password text)
 	RETURNS record
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -1491,11 +1499,11 @@ BEGIN
 	END IF;
 	SELECT e.audit_id, e.generated_password INTO STRICT audit_id, generated_password
 	FROM csstats._router_export_to_file('chats', $1, $2, $13, $3, $4, $5, $6, $7, $8, $9, $10,
-		$11, $12) e;
+		$11, $12, $14) e;
 END
 $$;
 COMMENT ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text, text) IS
+	text, boolean, text, text, jsonb, timestamptz, text, text, boolean) IS
 	'csstats.export_chats_to_file under a generated password, on the shard holding the channel; returns the coordinator''s audit id and the password (csstats_router)';
 
 CREATE FUNCTION csstats.export_cases_to_file(generate_password boolean,
@@ -1504,7 +1512,7 @@ CREATE FUNCTION csstats.export_cases_to_file(generate_password boolean,
 		format text DEFAULT 'xlsx', channel_id text DEFAULT NULL,
 		manager_id text DEFAULT NULL, filters jsonb DEFAULT '{}',
 		as_of timestamptz DEFAULT now(), password_name text DEFAULT NULL,
-		password text DEFAULT NULL,
+		password text DEFAULT NULL, include_summary boolean DEFAULT false,
 		OUT audit_id bigint, OUT generated_password text)
 	RETURNS record
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -1517,18 +1525,18 @@ BEGIN
 	END IF;
 	SELECT e.audit_id, e.generated_password INTO STRICT audit_id, generated_password
 	FROM csstats._router_export_to_file('cases', $1, $2, $12, $3, $4, $5, $6, false, $7, $8, $9,
-		$10, $11) e;
+		$10, $11, $13) e;
 END
 $$;
 COMMENT ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, text, text, jsonb, timestamptz, text, text) IS
+	text, text, text, jsonb, timestamptz, text, text, boolean) IS
 	'csstats.export_cases_to_file under a generated password, on the shard holding the channel; returns the coordinator''s audit id and the password (csstats_router)';
 
 REVOKE ALL ON FUNCTION csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz,
-	text, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, boolean, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+	text, boolean, text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
-	text, text, text, jsonb, timestamptz, text, text) FROM PUBLIC;
+	text, text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;

@@ -6,10 +6,12 @@
  * below, so that the shard learns who asked on the coordinator.
  *
  *   csstats.shard_export(kind, caller_session_user, caller_current_user,
- *                        request_id, generate_password, password, reason, ...)
+ *                        request_id, generate_password, password, reason, ...,
+ *                        include_summary)
  *       -> (audit_id, generated_password, file, row_counts)
  *   csstats.shard_export_to_file(kind, caller_session_user, caller_current_user,
- *                        request_id, generate_password, filename, password, ...)
+ *                        request_id, generate_password, filename, password, ...,
+ *                        include_summary)
  *       -> (audit_id, generated_password, destination, bytes, sha256, row_counts)
  *
  * A stored password (usable_by) and a server file (pg_write_server_files)
@@ -56,6 +58,7 @@ CREATE FUNCTION csstats.shard_export(kind text, caller_session_user text,
 		password text, reason text, since timestamptz, until timestamptz,
 		format text, include_messages boolean, channel_id text, manager_id text,
 		filters jsonb, as_of timestamptz, password_name text,
+		include_summary boolean DEFAULT false,
 		OUT audit_id bigint, OUT generated_password text, OUT file bytea,
 		OUT row_counts jsonb)
 	RETURNS record
@@ -107,12 +110,14 @@ BEGIN
 				reason => reason, since => since, until => until, format => format,
 				include_messages => include_messages, channel_id => channel_id,
 				manager_id => manager_id, filters => filters, as_of => as_of,
-				password_name => password_name, password => password);
+				password_name => password_name, password => password,
+				include_summary => include_summary);
 		ELSE
 			SELECT * INTO STRICT g FROM csstats.export_cases(generate_password => generate_password,
 				reason => reason, since => since, until => until, format => format,
 				channel_id => channel_id, manager_id => manager_id, filters => filters,
-				as_of => as_of, password_name => password_name, password => password);
+				as_of => as_of, password_name => password_name, password => password,
+				include_summary => include_summary);
 		END IF;
 		generated_password := g.generated_password;
 		file := g.file;
@@ -120,12 +125,12 @@ BEGIN
 		file := csstats.export_chats(password => password, reason => reason, since => since,
 			until => until, format => format, include_messages => include_messages,
 			channel_id => channel_id, manager_id => manager_id, filters => filters,
-			as_of => as_of, password_name => password_name);
+			as_of => as_of, password_name => password_name, include_summary => include_summary);
 	ELSE
 		file := csstats.export_cases(password => password, reason => reason, since => since,
 			until => until, format => format, channel_id => channel_id,
 			manager_id => manager_id, filters => filters, as_of => as_of,
-			password_name => password_name);
+			password_name => password_name, include_summary => include_summary);
 	END IF;
 
 	PERFORM set_config('role', router_role_setting, true);
@@ -144,9 +149,9 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION csstats.shard_export(text, text, text, uuid, boolean, text, text,
-	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION csstats.shard_export(text, text, text, uuid, boolean, text, text,
-	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) IS
+	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
 	'the export entry point of a csstats_router coordinator: export_chats or export_cases for the caller the coordinator names, linked to its request; grant EXECUTE to the router role only';
 
 /*
@@ -165,6 +170,7 @@ CREATE FUNCTION csstats.shard_export_to_file(kind text, caller_session_user text
 		filename text, password text, reason text, since timestamptz, until timestamptz,
 		format text, include_messages boolean, channel_id text, manager_id text,
 		filters jsonb, as_of timestamptz, password_name text,
+		include_summary boolean DEFAULT false,
 		OUT audit_id bigint, OUT generated_password text, OUT destination text,
 		OUT bytes bigint, OUT sha256 text, OUT row_counts jsonb)
 	RETURNS record
@@ -215,13 +221,14 @@ BEGIN
 				filename => filename, reason => reason, since => since, until => until,
 				format => format, include_messages => include_messages, channel_id => channel_id,
 				manager_id => manager_id, filters => filters, as_of => as_of,
-				password_name => password_name, password => password);
+				password_name => password_name, password => password,
+				include_summary => include_summary);
 		ELSE
 			SELECT * INTO STRICT g FROM csstats.export_cases_to_file(generate_password => generate_password,
 				filename => filename, reason => reason, since => since, until => until,
 				format => format, channel_id => channel_id, manager_id => manager_id,
 				filters => filters, as_of => as_of, password_name => password_name,
-				password => password);
+				password => password, include_summary => include_summary);
 		END IF;
 		audit_id := g.audit_id;
 		generated_password := g.generated_password;
@@ -230,12 +237,12 @@ BEGIN
 			reason => reason, since => since, until => until, format => format,
 			include_messages => include_messages, channel_id => channel_id,
 			manager_id => manager_id, filters => filters, as_of => as_of,
-			password_name => password_name);
+			password_name => password_name, include_summary => include_summary);
 	ELSE
 		audit_id := csstats.export_cases_to_file(filename => filename, password => password,
 			reason => reason, since => since, until => until, format => format,
 			channel_id => channel_id, manager_id => manager_id, filters => filters,
-			as_of => as_of, password_name => password_name);
+			as_of => as_of, password_name => password_name, include_summary => include_summary);
 	END IF;
 	PERFORM set_config('role', router_role_setting, true);
 
@@ -250,7 +257,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION csstats.shard_export_to_file(text, text, text, uuid, boolean, text, text,
-	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION csstats.shard_export_to_file(text, text, text, uuid, boolean, text, text,
-	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) IS
+	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
 	'the file export entry point of a csstats_router coordinator: export_chats_to_file or export_cases_to_file on this shard for the caller the coordinator names, linked to its request; grant EXECUTE to the router role only';

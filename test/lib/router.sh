@@ -70,13 +70,13 @@ GRANT SELECT ON ALL TABLES IN SCHEMA csstats TO csstats_router;
 GRANT INSERT ON csstats.shard_export_links TO csstats_router;
 GRANT EXECUTE ON FUNCTION
     csstats.shard_export(text, text, text, uuid, boolean, text, text, timestamptz, timestamptz,
-        text, boolean, text, text, jsonb, timestamptz, text),
+        text, boolean, text, text, jsonb, timestamptz, text, boolean),
     csstats.export_chats(text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean),
     csstats.export_cases(text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, boolean),
     csstats.export_chats(boolean, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text, boolean),
     csstats.export_cases(boolean, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, text, boolean),
     csstats.shard_export_to_file(text, text, text, uuid, boolean, text, text, text, timestamptz,
-        timestamptz, text, boolean, text, text, jsonb, timestamptz, text),
+        timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean),
     csstats.export_chats_to_file(text, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean),
     csstats.export_cases_to_file(text, text, text, timestamptz, timestamptz, text, text, text, jsonb, timestamptz, text, boolean),
     csstats.export_chats_to_file(boolean, text, text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, text, boolean),

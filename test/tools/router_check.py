@@ -25,6 +25,9 @@ holding the same three channels; the environment names them (RT_*).  Checked:
                 coordinator and on the shard; manager/download-right refusals
                 and limits as on one node, denied rows on both sides
   summary       daily_summary ON ALL shards equals the single node
+  summary sheet include_summary through the coordinator: XLSX and JSON equal the
+                single node's (but the generated-at time), the shard's file has
+                it, the coordinator's audit row counts it
   unknown channel, shard down (clear error naming it, other shard works,
                 recovers after restart)
   loading       a loader finds a new channel's shard (router_shard_of) and
@@ -119,10 +122,7 @@ def check_signatures(c, r):
     sql = """SELECT p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid)
              FROM pg_proc p WHERE p.pronamespace = 'csstats'::regnamespace AND p.proname = ANY (%s)
              ORDER BY 1, 2"""
-    # The one documented departure (docs/scale_out.md): the coordinator's
-    # exports have no include_summary, csstats' last export argument.
-    want = [(n, a.replace(", include_summary boolean DEFAULT false", "")
-             if n.startswith("export_") else a, res) for n, a, res in q(r, sql, (PROXIED,))]
+    want = q(r, sql, (PROXIED,))
     got = q(c, sql, (PROXIED,))
     check(f"signatures: {len(want)} public functions as in csstats", got == want,
           set(want) ^ set(got))
@@ -207,19 +207,69 @@ def workbook_values(plain):
 def export_chats_generated(conn, ch, **kw):
     r = q(conn, """SELECT g.generated_password, g.file FROM csstats.export_chats(
                    generate_password => true, reason => %s, channel_id => %s,
-                   include_messages => true, as_of => %s, manager_id => %s) g""",
-          (kw.get("reason", "router suite"), ch, AS_OF, kw.get("manager_id")))[0]
+                   include_messages => true, as_of => %s, manager_id => %s,
+                   include_summary => %s) g""",
+          (kw.get("reason", "router suite"), ch, AS_OF, kw.get("manager_id"),
+           kw.get("include_summary", False)))[0]
     generated_passwords.append(r[0])
     return r[0], bytes(r[1])
 
 
-def export_cases_generated(conn, ch):
+def export_cases_generated(conn, ch, include_summary=False):
     r = q(conn, """SELECT g.generated_password, g.file FROM csstats.export_cases(
                    generate_password => true, reason => 'router suite', channel_id => %s,
-                   since => '2025-01-01', until => '2025-06-30', format => 'json', as_of => %s) g""",
-          (ch, AS_OF))[0]
+                   since => '2025-01-01', until => '2025-06-30', format => 'json', as_of => %s,
+                   include_summary => %s) g""",
+          (ch, AS_OF, include_summary))[0]
     generated_passwords.append(r[0])
     return r[0], bytes(r[1])
+
+
+def without_generated_at(v):
+    """An export's values but the Summary's "generated at" (the moment of
+    each export, so never equal between two of them)."""
+    if isinstance(v, dict):
+        return {k: without_generated_at(x) for k, x in v.items() if k != "generatedAt"}
+    if isinstance(v, list):
+        return [without_generated_at(x) for x in v]
+    return v
+
+
+def workbook_without_generated_at(values):
+    return {t: [r for r in rows if not (t == "Summary" and r and r[0] == "Generated at")]
+            for t, rows in values.items()}
+
+
+def check_summary_sheet():
+    """include_summary through the coordinator: the shard adds the Summary,
+    equal to the single node's, and the coordinator's row counts it."""
+    c, r, p = coord("rt_exporter"), ref(), coord()
+    pw, data = export_chats_generated(c, "rt_c3", include_summary=True, reason="router suite: summary")
+    rpw, rdata = export_chats_generated(r, "rt_c3", include_summary=True, reason="router suite: summary")
+    got = workbook_values(decrypt_xlsx(data, pw))
+    want = workbook_values(decrypt_xlsx(rdata, rpw))
+    check("summary: chats xlsx through the coordinator opens with the Summary sheet",
+          list(got)[:1] == ["Summary"] and len(got["Summary"]) > 10, list(got))
+    check("summary: chats xlsx as single node (but the generated-at time)",
+          workbook_without_generated_at(got) == workbook_without_generated_at(want),
+          [k for k in set(got) | set(want) if got.get(k) != want.get(k)])
+    rc = q(p, """SELECT a.row_counts ? 'Summary' FROM csstats.export_audit a
+                 WHERE a.reason = 'router suite: summary' ORDER BY a.id DESC LIMIT 1""")
+    check("summary: the coordinator's audit row counts the Summary", rc == [(True,)], rc)
+    pw, data = export_cases_generated(c, "rt_c1", include_summary=True)
+    rpw, rdata = export_cases_generated(r, "rt_c1", include_summary=True)
+    got, _ = unzip_json(data, pw)
+    want, _ = unzip_json(rdata, rpw)
+    check("summary: cases json through the coordinator as single node (but the generated-at time)",
+          got is not None and "Summary" in got and without_generated_at(got) == without_generated_at(want))
+    x = coord("rt_exporter2")
+    cid = q(x, """SELECT csstats.export_chats_to_file(password => 'FilePassw0rd2', reason => 'router files: summary',
+                  channel_id => 'rt_c2', as_of => %s, include_summary => true)""", (AS_OF,))[0][0]
+    got = file_row_agrees("summary to_file", cid, "shard1")
+    if got and got[0]:
+        with open(got[0], "rb") as f:
+            book = workbook_values(decrypt_xlsx(f.read(), "FilePassw0rd2"))
+        check("summary: the shard's file opens with the Summary sheet", list(book)[:1] == ["Summary"], list(book))
 
 
 def check_exports():
@@ -448,7 +498,7 @@ def check_permissions():
     # the coordinator's internals take the caller as an argument: nobody may call them
     err = error_of(exporter, """SELECT * FROM csstats._router_px_shard_export('chats', 'postgres', 'postgres',
         gen_random_uuid(), NULL, 'ForgedPassw0rd', 'forged', NULL, NULL, 'xlsx', false, 'rt_c1', NULL,
-        '{}', now(), NULL)""")
+        '{}', now(), NULL, false)""")
     check("permissions: forged caller on the coordinator refused", err and err[0] == "42501", err)
     err = error_of(exporter, """SELECT csstats._router_px_audit_append('postgres', 'postgres', NULL, 'forged',
         'chats', 'xlsx', false, 'rt_c1', NULL, NULL, now(), '{}', NULL, NULL, NULL, NULL, NULL, 'denied',
@@ -579,6 +629,7 @@ def main():
     check_exports()
     check_permissions()
     check_file_exports()
+    check_summary_sheet()
     check_stored_passwords()
     check_definer()
     check_availability()

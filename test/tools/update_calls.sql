@@ -342,7 +342,7 @@ SELECT 'daily_summary: ' || count(*) || ' days, ' || sum(d.chats) || ' chats, p5
 FROM csstats.daily_summary('2025-01-01', '2025-04-01', :as_of) d;
 
 -- the shard entry point of a csstats_router coordinator, and its link row
--- covers: csstats.shard_export(text,text,text,uuid,boolean,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text)
+-- covers: csstats.shard_export(text,text,text,uuid,boolean,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text,boolean)
 SELECT 'shard_export chats: ' || encode(substr(s.file, 1, 8), 'hex') || ' '
 	|| (s.generated_password IS NULL)::text || ' ' || s.row_counts::text || ' '
 	|| (s.audit_id = (SELECT max(a.id) FROM csstats.export_audit a))::text
@@ -353,12 +353,12 @@ SELECT 'shard_export cases generated: ' || length(s.generated_password) || ' '
 	|| encode(substr(s.file, 1, 4), 'hex') || ' ' || s.row_counts::text
 FROM csstats.shard_export('cases', 'upd_caller', 'upd_caller', '6b1d0c52-3b5e-4c39-9d1e-2f7b6a3c9e02',
 	true, NULL, 'update suite: shard', '2025-01-01', '2025-06-30', 'json', false, 'demo', NULL,
-	'{}', :as_of, NULL) s;
+	'{}', :as_of, NULL, true) s;
 SELECT 'shard_export_links: ' || string_agg(l.request_id || ' ' || l.caller_session_user || ' '
 	|| l.caller_current_user || ' ' || (l.audit_id IN (SELECT a.id FROM csstats.export_audit a
 		WHERE a.reason = 'update suite: shard'))::text, ', ' ORDER BY l.request_id)
 FROM csstats.shard_export_links l;
--- covers: csstats.shard_export_to_file(text,text,text,uuid,boolean,text,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text)
+-- covers: csstats.shard_export_to_file(text,text,text,uuid,boolean,text,text,text,timestamp with time zone,timestamp with time zone,text,boolean,text,text,jsonb,timestamp with time zone,text,boolean)
 SELECT 'shard_export_to_file cases generated: ' || length(s.generated_password) || ' '
 	|| (s.destination = :'tag' || '-shard-' || s.audit_id || '.json.zip')::text || ' '
 	|| (s.bytes > 0)::text || ' ' || length(s.sha256) || ' ' || s.row_counts::text || ' '
