@@ -314,6 +314,45 @@ AS $$ SELECT  csstats._router_business_seconds($1, $2, $3) $$;
 REVOKE ALL ON FUNCTION csstats.business_seconds(timestamp with time zone, timestamp with time zone, text) FROM PUBLIC;
 COMMENT ON FUNCTION csstats.business_seconds(timestamp with time zone, timestamp with time zone, text) IS 'csstats.business_seconds on the shard holding the channel (csstats_router)';
 
+-- inbox_counts
+CREATE FUNCTION csstats._router_px_inbox_counts(p_1 text, p_2 timestamp with time zone, p_3 integer)
+	RETURNS TABLE(scope text, key text, name text, state text, chats bigint)
+	LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'csstats_shards';
+	RUN ON csstats._router_shard_index(p_1);
+	TARGET csstats.inbox_counts;
+$$;
+REVOKE ALL ON FUNCTION csstats._router_px_inbox_counts(text, timestamp with time zone, integer) FROM PUBLIC;
+
+CREATE FUNCTION csstats._router_inbox_counts(p_1 text, p_2 timestamp with time zone, p_3 integer)
+	RETURNS TABLE(scope text, key text, name text, state text, chats bigint)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	e_state text;
+	e_message text;
+	e_detail text;
+	e_hint text;
+BEGIN
+	RETURN QUERY SELECT * FROM csstats._router_px_inbox_counts(p_1, p_2, p_3);
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+		e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+	PERFORM csstats._router_rethrow(e_state, e_message, e_detail, e_hint, p_1);
+END
+$$;
+REVOKE ALL ON FUNCTION csstats._router_inbox_counts(text, timestamp with time zone, integer) FROM PUBLIC;
+
+CREATE FUNCTION csstats.inbox_counts(channel_id text, as_of timestamp with time zone DEFAULT now(), closed_days integer DEFAULT 30)
+	RETURNS TABLE(scope text, key text, name text, state text, chats bigint)
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM csstats._router_inbox_counts($1, $2, $3) $$;
+REVOKE ALL ON FUNCTION csstats.inbox_counts(text, timestamp with time zone, integer) FROM PUBLIC;
+COMMENT ON FUNCTION csstats.inbox_counts(text, timestamp with time zone, integer) IS 'csstats.inbox_counts on the shard holding the channel (csstats_router)';
+
 -- is_operating
 CREATE FUNCTION csstats._router_px_is_operating(p_1 timestamp with time zone, p_2 text)
 	RETURNS boolean

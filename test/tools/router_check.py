@@ -6,8 +6,9 @@ coordinator database with csstats_router and a single-node reference database
 holding the same three channels; the environment names them (RT_*).  Checked:
 
   signatures    the coordinator's public functions have csstats' signatures
-  reads         every proxied sheet function, business_seconds and is_operating,
-                through the coordinator, equal the single node and the shard
+  reads         every proxied sheet function, business_seconds, is_operating and
+                inbox_counts, through the coordinator, equal the single node and
+                the shard
   exports       both exports (XLSX with messages, JSON; generated and given
                 passwords) decrypt to what the single node exports
   audit         coordinator and shard rows agree (bytes, SHA-256, request id,
@@ -67,7 +68,7 @@ SHEETS = ["user_chat_sheet", "user_chat_case_sheet", "user_sheet", "user_sheet_p
           "user_chat_meet_sheet", "user_chat_tag_sheet", "message_sheet", "manager_sheet",
           "team_sheet", "bot_sheet", "marketing_sheet", "workflow_sheet", "support_bot_sheet"]
 # What csstats has and the coordinator offers with the same signature.
-PROXIED = SHEETS + ["business_seconds", "is_operating", "export_chats", "export_cases",
+PROXIED = SHEETS + ["business_seconds", "is_operating", "inbox_counts", "export_chats", "export_cases",
                     "export_chats_to_file", "export_cases_to_file", "verify_audit", "daily_summary"]
 
 results = []
@@ -160,6 +161,15 @@ def check_reads():
                  FROM generate_series('2025-03-01'::timestamptz, '2025-03-08', '1 hour') t"""
         got, want = q(c, sql, (ch,)), q(r, sql, (ch,))
         check(f"reads {ch} is_operating over a week", got == want and True in got[0][0], got)
+        # the inbox now (current rows, through their indexes) and replayed at
+        # a past as_of with a 90-day closed window
+        for args in [(ch,), (ch, datetime.datetime(2025, 4, 15, tzinfo=datetime.timezone.utc), 90)]:
+            sql = f"SELECT * FROM csstats.inbox_counts({', '.join(['%s'] * len(args))}) ORDER BY 1, 2, 3, 4"
+            got, want, direct = q(c, sql, args), q(r, sql, args), q(shards[sh], sql, args)
+            check(f"reads {ch} inbox_counts{'' if len(args) == 1 else ' as of 2025-04-15, 90 days'}: "
+                  f"{len(got)} rows as single node and shard",
+                  got == want == direct and any(row[3] == "open" and row[4] > 0 for row in got),
+                  f"{len(got)} {len(want)} {len(direct)}")
 
 
 def check_summary():
