@@ -548,6 +548,7 @@ CREATE FUNCTION csstats.shard_export(kind text, caller_session_user text,
 		password text, reason text, since timestamptz, until timestamptz,
 		format text, include_messages boolean, channel_id text, manager_id text,
 		filters jsonb, as_of timestamptz, password_name text,
+		include_summary boolean DEFAULT false,
 		OUT audit_id bigint, OUT generated_password text, OUT file bytea,
 		OUT row_counts jsonb)
 	RETURNS record
@@ -615,9 +616,9 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION csstats.shard_export(text, text, text, uuid, boolean, text, text,
-	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION csstats.shard_export(text, text, text, uuid, boolean, text, text,
-	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) IS
+	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
 	'the export entry point of a csstats_router coordinator: export_chats or export_cases for the caller the coordinator names, linked to its request; grant EXECUTE to the router role only';
 
 -- == the cross-channel summary (75_daily_summary.sql) ==
@@ -650,6 +651,7 @@ CREATE OR REPLACE FUNCTION csstats.shard_export(kind text, caller_session_user t
 		password text, reason text, since timestamptz, until timestamptz,
 		format text, include_messages boolean, channel_id text, manager_id text,
 		filters jsonb, as_of timestamptz, password_name text,
+		include_summary boolean DEFAULT false,
 		OUT audit_id bigint, OUT generated_password text, OUT file bytea,
 		OUT row_counts jsonb)
 	RETURNS record
@@ -701,12 +703,14 @@ BEGIN
 				reason => reason, since => since, until => until, format => format,
 				include_messages => include_messages, channel_id => channel_id,
 				manager_id => manager_id, filters => filters, as_of => as_of,
-				password_name => password_name, password => password);
+				password_name => password_name, password => password,
+				include_summary => include_summary);
 		ELSE
 			SELECT * INTO STRICT g FROM csstats.export_cases(generate_password => generate_password,
 				reason => reason, since => since, until => until, format => format,
 				channel_id => channel_id, manager_id => manager_id, filters => filters,
-				as_of => as_of, password_name => password_name, password => password);
+				as_of => as_of, password_name => password_name, password => password,
+				include_summary => include_summary);
 		END IF;
 		generated_password := g.generated_password;
 		file := g.file;
@@ -714,12 +718,12 @@ BEGIN
 		file := csstats.export_chats(password => password, reason => reason, since => since,
 			until => until, format => format, include_messages => include_messages,
 			channel_id => channel_id, manager_id => manager_id, filters => filters,
-			as_of => as_of, password_name => password_name);
+			as_of => as_of, password_name => password_name, include_summary => include_summary);
 	ELSE
 		file := csstats.export_cases(password => password, reason => reason, since => since,
 			until => until, format => format, channel_id => channel_id,
 			manager_id => manager_id, filters => filters, as_of => as_of,
-			password_name => password_name);
+			password_name => password_name, include_summary => include_summary);
 	END IF;
 
 	PERFORM set_config('role', router_role_setting, true);
@@ -754,6 +758,7 @@ CREATE FUNCTION csstats.shard_export_to_file(kind text, caller_session_user text
 		filename text, password text, reason text, since timestamptz, until timestamptz,
 		format text, include_messages boolean, channel_id text, manager_id text,
 		filters jsonb, as_of timestamptz, password_name text,
+		include_summary boolean DEFAULT false,
 		OUT audit_id bigint, OUT generated_password text, OUT destination text,
 		OUT bytes bigint, OUT sha256 text, OUT row_counts jsonb)
 	RETURNS record
@@ -804,13 +809,14 @@ BEGIN
 				filename => filename, reason => reason, since => since, until => until,
 				format => format, include_messages => include_messages, channel_id => channel_id,
 				manager_id => manager_id, filters => filters, as_of => as_of,
-				password_name => password_name, password => password);
+				password_name => password_name, password => password,
+				include_summary => include_summary);
 		ELSE
 			SELECT * INTO STRICT g FROM csstats.export_cases_to_file(generate_password => generate_password,
 				filename => filename, reason => reason, since => since, until => until,
 				format => format, channel_id => channel_id, manager_id => manager_id,
 				filters => filters, as_of => as_of, password_name => password_name,
-				password => password);
+				password => password, include_summary => include_summary);
 		END IF;
 		audit_id := g.audit_id;
 		generated_password := g.generated_password;
@@ -819,12 +825,12 @@ BEGIN
 			reason => reason, since => since, until => until, format => format,
 			include_messages => include_messages, channel_id => channel_id,
 			manager_id => manager_id, filters => filters, as_of => as_of,
-			password_name => password_name);
+			password_name => password_name, include_summary => include_summary);
 	ELSE
 		audit_id := csstats.export_cases_to_file(filename => filename, password => password,
 			reason => reason, since => since, until => until, format => format,
 			channel_id => channel_id, manager_id => manager_id, filters => filters,
-			as_of => as_of, password_name => password_name);
+			as_of => as_of, password_name => password_name, include_summary => include_summary);
 	END IF;
 	PERFORM set_config('role', router_role_setting, true);
 
@@ -839,9 +845,9 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION csstats.shard_export_to_file(text, text, text, uuid, boolean, text, text,
-	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) FROM PUBLIC;
+	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION csstats.shard_export_to_file(text, text, text, uuid, boolean, text, text,
-	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text) IS
+	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
 	'the file export entry point of a csstats_router coordinator: export_chats_to_file or export_cases_to_file on this shard for the caller the coordinator names, linked to its request; grant EXECUTE to the router role only';
 -- == inbox counts (92_inbox.sql) ==
 -- Open and snoozed chats of a channel, with what the counts group by, so the
@@ -2283,12 +2289,10 @@ COMMENT ON COLUMN csstats.bi_daily.operation_resolution_time_p90_seconds IS '90t
 
 -- == summary sheet ==
 -- include_summary (last argument, default false) on the eight export
--- functions: a first "Summary" sheet (XLSX) or "Summary" key (JSON); and on
--- the two shard entry points, which pass it on for a csstats_router
--- coordinator.  The functions are dropped and created again with the new
--- argument; EXECUTE granted on the old ones (README's "Who may export", the
--- router role's grants) is granted again on the new ones, kept in a
--- transaction-local setting between the two steps.
+-- functions: a first "Summary" sheet (XLSX) or "Summary" key (JSON).  The
+-- functions are dropped and created again with the new argument; EXECUTE
+-- granted on the old ones (README's "Who may export") is granted again on the
+-- new ones, kept in a transaction-local setting between the two steps.
 DO $summary$
 DECLARE
 	grants text := '';
@@ -2298,8 +2302,7 @@ BEGIN
 		SELECT p.oid::regprocedure::text AS sig, a.grantee, a.is_grantable
 		FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
 		WHERE p.pronamespace = 'csstats'::regnamespace
-			AND p.proname IN ('export_chats', 'export_cases', 'export_chats_to_file', 'export_cases_to_file',
-				'shard_export', 'shard_export_to_file')
+			AND p.proname IN ('export_chats', 'export_cases', 'export_chats_to_file', 'export_cases_to_file')
 			AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner
 		ORDER BY 1, 2
 	LOOP
@@ -2329,10 +2332,6 @@ DROP FUNCTION csstats.export_chats_to_file(boolean, text, text, timestamptz, tim
 	text, boolean, text, text, jsonb, timestamptz, text, text);
 DROP FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
 	text, text, text, jsonb, timestamptz, text, text);
-DROP FUNCTION csstats.shard_export(text, text, text, uuid, boolean, text, text,
-	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text);
-DROP FUNCTION csstats.shard_export_to_file(text, text, text, uuid, boolean, text, text,
-	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text);
 
 CREATE FUNCTION csstats.export_chats(password text DEFAULT NULL, reason text DEFAULT NULL,
 		since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
@@ -2466,204 +2465,6 @@ REVOKE ALL ON FUNCTION csstats.export_chats_to_file(boolean, text, text, timesta
 REVOKE ALL ON FUNCTION csstats.export_cases_to_file(boolean, text, text, timestamptz, timestamptz,
 	text, text, text, jsonb, timestamptz, text, text, boolean) FROM PUBLIC;
 
-CREATE FUNCTION csstats.shard_export(kind text, caller_session_user text,
-		caller_current_user text, request_id uuid, generate_password boolean,
-		password text, reason text, since timestamptz, until timestamptz,
-		format text, include_messages boolean, channel_id text, manager_id text,
-		filters jsonb, as_of timestamptz, password_name text,
-		include_summary boolean DEFAULT false,
-		OUT audit_id bigint, OUT generated_password text, OUT file bytea,
-		OUT row_counts jsonb)
-	RETURNS record
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_variable
-DECLARE
-	g record;
-	hash text;
-	router_role_setting text := current_setting('role');
-BEGIN
-	IF caller_session_user IS NULL OR caller_current_user IS NULL OR request_id IS NULL THEN
-		RAISE EXCEPTION 'caller_session_user, caller_current_user and request_id must not be null'
-			USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF kind IS DISTINCT FROM 'chats' AND kind IS DISTINCT FROM 'cases' THEN
-		RAISE EXCEPTION 'kind must be ''chats'' or ''cases'', not %', coalesce(quote_literal(kind), 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF include_messages AND kind = 'cases' THEN
-		RAISE EXCEPTION 'include_messages applies to chats exports only'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-
-	-- A stored password is checked against the caller, not the router role:
-	-- the export runs as the caller's role on this shard (csstats checks
-	-- usable_by against the current role).  The role must exist here and the
-	-- router role must be a member of it; the function's SET clause restores
-	-- the role on exit, and it is reset below before the link row.
-	IF password_name IS NOT NULL THEN
-		IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = caller_current_user
-				AND pg_has_role(current_user, r.oid, 'MEMBER')) THEN
-			RAISE EXCEPTION 'stored password "%" may not be used through the router by role "%"',
-				password_name, caller_current_user
-				USING ERRCODE = 'insufficient_privilege',
-					DETAIL = format('Role "%s" does not exist on this shard, or the router role "%s" is not a member of it.',
-						caller_current_user, current_user),
-					HINT = 'A stored-password user needs a role of the same name on the shard granted to the router role (docs/scale_out.md).';
-		END IF;
-		PERFORM set_config('role', caller_current_user, true);
-	END IF;
-
-	-- generate_password NULL: the plain form (password or password_name);
-	-- otherwise the generate_password form, which checks the value itself.
-	IF generate_password IS NOT NULL THEN
-		IF kind = 'chats' THEN
-			SELECT * INTO STRICT g FROM csstats.export_chats(generate_password => generate_password,
-				reason => reason, since => since, until => until, format => format,
-				include_messages => include_messages, channel_id => channel_id,
-				manager_id => manager_id, filters => filters, as_of => as_of,
-				password_name => password_name, password => password,
-				include_summary => include_summary);
-		ELSE
-			SELECT * INTO STRICT g FROM csstats.export_cases(generate_password => generate_password,
-				reason => reason, since => since, until => until, format => format,
-				channel_id => channel_id, manager_id => manager_id, filters => filters,
-				as_of => as_of, password_name => password_name, password => password,
-				include_summary => include_summary);
-		END IF;
-		generated_password := g.generated_password;
-		file := g.file;
-	ELSIF kind = 'chats' THEN
-		file := csstats.export_chats(password => password, reason => reason, since => since,
-			until => until, format => format, include_messages => include_messages,
-			channel_id => channel_id, manager_id => manager_id, filters => filters,
-			as_of => as_of, password_name => password_name, include_summary => include_summary);
-	ELSE
-		file := csstats.export_cases(password => password, reason => reason, since => since,
-			until => until, format => format, channel_id => channel_id,
-			manager_id => manager_id, filters => filters, as_of => as_of,
-			password_name => password_name, include_summary => include_summary);
-	END IF;
-
-	PERFORM set_config('role', router_role_setting, true);
-
-	-- The export's audit row is committed (by the audit worker) before the
-	-- export returned; its SHA-256 finds it (the encryption salt makes every
-	-- file distinct).
-	hash := encode(sha256(file), 'hex');
-	SELECT a.id, a.row_counts INTO STRICT audit_id, row_counts
-	FROM csstats.export_audit a
-	WHERE a.sha256 = hash AND a.outcome = 'delivered' AND a.destination = 'bytea';
-	INSERT INTO csstats.shard_export_links (audit_id, request_id, caller_session_user,
-		caller_current_user, router_role, linked_at)
-	VALUES (audit_id, request_id, caller_session_user, caller_current_user,
-		session_user, clock_timestamp());
-END
-$$;
-REVOKE ALL ON FUNCTION csstats.shard_export(text, text, text, uuid, boolean, text, text,
-	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION csstats.shard_export(text, text, text, uuid, boolean, text, text,
-	timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
-	'the export entry point of a csstats_router coordinator: export_chats or export_cases for the caller the coordinator names, linked to its request; grant EXECUTE to the router role only';
-
-CREATE FUNCTION csstats.shard_export_to_file(kind text, caller_session_user text,
-		caller_current_user text, request_id uuid, generate_password boolean,
-		filename text, password text, reason text, since timestamptz, until timestamptz,
-		format text, include_messages boolean, channel_id text, manager_id text,
-		filters jsonb, as_of timestamptz, password_name text,
-		include_summary boolean DEFAULT false,
-		OUT audit_id bigint, OUT generated_password text, OUT destination text,
-		OUT bytes bigint, OUT sha256 text, OUT row_counts jsonb)
-	RETURNS record
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_variable
-DECLARE
-	g record;
-	router_role_setting text := current_setting('role');
-BEGIN
-	IF caller_session_user IS NULL OR caller_current_user IS NULL OR request_id IS NULL THEN
-		RAISE EXCEPTION 'caller_session_user, caller_current_user and request_id must not be null'
-			USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF kind IS DISTINCT FROM 'chats' AND kind IS DISTINCT FROM 'cases' THEN
-		RAISE EXCEPTION 'kind must be ''chats'' or ''cases'', not %', coalesce(quote_literal(kind), 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF include_messages AND kind = 'cases' THEN
-		RAISE EXCEPTION 'include_messages applies to chats exports only'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- A server file and a stored password are the caller's privileges
-	-- (pg_write_server_files, usable_by), not the router role's: the export
-	-- runs as the caller's role on this shard (see shard_export).
-	IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = caller_current_user
-			AND pg_has_role(current_user, r.oid, 'MEMBER')) THEN
-		IF password_name IS NOT NULL THEN
-			RAISE EXCEPTION 'stored password "%" may not be used through the router by role "%"',
-				password_name, caller_current_user
-				USING ERRCODE = 'insufficient_privilege',
-					DETAIL = format('Role "%s" does not exist on this shard, or the router role "%s" is not a member of it.',
-						caller_current_user, current_user),
-					HINT = 'A stored-password user needs a role of the same name on the shard granted to the router role (docs/scale_out.md).';
-		END IF;
-		RAISE EXCEPTION 'role "%" may not write export files on this shard through the router', caller_current_user
-			USING ERRCODE = 'insufficient_privilege',
-				DETAIL = format('Role "%s" does not exist on this shard, or the router role "%s" is not a member of it.',
-					caller_current_user, current_user),
-				HINT = 'A file-export user needs a role of the same name on the shard, with the privileges of pg_write_server_files, granted to the router role (docs/scale_out.md).';
-	END IF;
-	PERFORM set_config('role', caller_current_user, true);
-
-	IF generate_password IS NOT NULL THEN
-		IF kind = 'chats' THEN
-			SELECT * INTO STRICT g FROM csstats.export_chats_to_file(generate_password => generate_password,
-				filename => filename, reason => reason, since => since, until => until,
-				format => format, include_messages => include_messages, channel_id => channel_id,
-				manager_id => manager_id, filters => filters, as_of => as_of,
-				password_name => password_name, password => password,
-				include_summary => include_summary);
-		ELSE
-			SELECT * INTO STRICT g FROM csstats.export_cases_to_file(generate_password => generate_password,
-				filename => filename, reason => reason, since => since, until => until,
-				format => format, channel_id => channel_id, manager_id => manager_id,
-				filters => filters, as_of => as_of, password_name => password_name,
-				password => password, include_summary => include_summary);
-		END IF;
-		audit_id := g.audit_id;
-		generated_password := g.generated_password;
-	ELSIF kind = 'chats' THEN
-		audit_id := csstats.export_chats_to_file(filename => filename, password => password,
-			reason => reason, since => since, until => until, format => format,
-			include_messages => include_messages, channel_id => channel_id,
-			manager_id => manager_id, filters => filters, as_of => as_of,
-			password_name => password_name, include_summary => include_summary);
-	ELSE
-		audit_id := csstats.export_cases_to_file(filename => filename, password => password,
-			reason => reason, since => since, until => until, format => format,
-			channel_id => channel_id, manager_id => manager_id, filters => filters,
-			as_of => as_of, password_name => password_name, include_summary => include_summary);
-	END IF;
-	PERFORM set_config('role', router_role_setting, true);
-
-	-- the export's audit row (committed before the file got its name)
-	SELECT a.destination, a.bytes, a.sha256, a.row_counts
-		INTO STRICT destination, bytes, sha256, row_counts
-	FROM csstats.export_audit a WHERE a.id = audit_id;
-	INSERT INTO csstats.shard_export_links (audit_id, request_id, caller_session_user,
-		caller_current_user, router_role, linked_at)
-	VALUES (audit_id, request_id, caller_session_user, caller_current_user,
-		session_user, clock_timestamp());
-END
-$$;
-REVOKE ALL ON FUNCTION csstats.shard_export_to_file(text, text, text, uuid, boolean, text, text,
-	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) FROM PUBLIC;
-COMMENT ON FUNCTION csstats.shard_export_to_file(text, text, text, uuid, boolean, text, text,
-	text, timestamptz, timestamptz, text, boolean, text, text, jsonb, timestamptz, text, boolean) IS
-	'the file export entry point of a csstats_router coordinator: export_chats_to_file or export_cases_to_file on this shard for the caller the coordinator names, linked to its request; grant EXECUTE to the router role only';
-
 -- A GRANT run by an extension script is recorded in pg_init_privs as part of
 -- the extension's own ACL, and pg_dump writes out only what differs from
 -- pg_init_privs: left alone, a dump of the updated database would lose these
@@ -2680,8 +2481,7 @@ BEGIN
 		LEFT JOIN pg_catalog.pg_init_privs ip
 			ON ip.objoid = p.oid AND ip.classoid = 'pg_catalog.pg_proc'::regclass AND ip.objsubid = 0
 		WHERE p.pronamespace = 'csstats'::regnamespace
-			AND p.proname IN ('export_chats', 'export_cases', 'export_chats_to_file', 'export_cases_to_file',
-				'shard_export', 'shard_export_to_file');
+			AND p.proname IN ('export_chats', 'export_cases', 'export_chats_to_file', 'export_cases_to_file');
 		EXECUTE g;
 		UPDATE pg_catalog.pg_init_privs ip
 		SET initprivs = (saved ->> ip.objoid::text)::aclitem[]

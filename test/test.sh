@@ -39,7 +39,7 @@ if [ $failed -ne 0 ]; then
     log "failed suites: ${failed_names[*]}"
     for name in "${failed_names[@]}"; do
         echo "--- $name: failed checks and errors (last 30)" >&2
-        grep -iE 'fail|error|traceback|not ok|assert' "$CSSTATS_RUN/suite-$name.log" | tail -n 30 >&2 || true
+        grep -E 'FAIL|Traceback|ERROR|[a-z]Error|not ok|Assertion' "$CSSTATS_RUN/suite-$name.log" | tail -n 30 >&2 || true
     done
     # crashes and assertion failures, if any, from the server log
     grep -E 'TRAP|PANIC|terminated by signal|FATAL' "$CSSTATS_RUN/server.log" | tail -n 20 >&2 || true
