@@ -535,7 +535,7 @@ log_min_messages = warning
         os.makedirs(stby.dir)
         subprocess.run(["chown", "postgres:postgres", stby.dir], check=True)
         as_pg(f"{PGBIN}/pg_basebackup", "-h", root, "-p", str(prim.port), "-U", "postgres",
-              "-D", stby.data, "-R", "-X", "stream")
+              "-D", stby.data, "-R", "-X", "stream", "-c", "fast")  # no wait for a spread checkpoint
         stby.conf(f"\nport = {stby.port}\n")
         stby.start()
         try:
