@@ -115,17 +115,19 @@ def export_sql(to_file, fmt):
             "include_messages => true, channel_id => %s))")
 
 
-def run_export(db, channel, to_file, fmt, name, out):
+def run_export(db, channel, to_file, fmt, name, out, reason="cancel test", setup=None):
     conn = connect(db)
     cur = conn.cursor()
+    if setup:
+        cur.execute(setup)
     cur.execute("SELECT pg_backend_pid()")
     out["pid"] = cur.fetchone()[0]
     out["ready"].set()
     try:
         if to_file:
-            cur.execute(export_sql(True, fmt), (name, PASSWORD, "cancel test", fmt, channel))
+            cur.execute(export_sql(True, fmt), (name, PASSWORD, reason, fmt, channel))
         else:
-            cur.execute(export_sql(False, fmt), (PASSWORD, "cancel test", fmt, channel))
+            cur.execute(export_sql(False, fmt), (PASSWORD, reason, fmt, channel))
         out["result"] = cur.fetchone()[0]
     except Exception as e:  # the cancel or terminate
         out["error"] = e
@@ -237,23 +239,8 @@ def cancel_at_audit_append(db, channel, cur, xdir, tmpbase, last_id):
     log = os.path.join(os.environ["CSSTATS_RUN"], "server.log")
     start = os.path.getsize(log)
     out = {"ready": threading.Event()}
-
-    def export():
-        conn = connect(db)
-        c = conn.cursor()
-        c.execute("SET csstats.test_pause_at = 'worker_after_commit'")
-        c.execute("SELECT pg_backend_pid()")
-        out["pid"] = c.fetchone()[0]
-        out["ready"].set()
-        try:
-            c.execute(export_sql(True, "xlsx"), (name, PASSWORD, "audit race", "xlsx", channel))
-            out["result"] = c.fetchone()[0]
-        except psycopg2.Error as e:
-            out["error"] = e
-        out["t_end"] = time.monotonic()
-        conn.close()
-
-    th = threading.Thread(target=export)
+    th = threading.Thread(target=run_export, args=(db, channel, True, "xlsx", name, out, "audit race",
+                                                   "SET csstats.test_pause_at = 'worker_after_commit'"))
     th.start()
     out["ready"].wait()
     worker = paused_pid(log, start, "worker_after_commit", th.is_alive)
